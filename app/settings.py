@@ -1,0 +1,49 @@
+"""The one place that reads configuration (environment variables prefixed KOTAE_)."""
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="KOTAE_", extra="ignore")
+
+    data_dir: Path = Path("./kotae-data")
+    # Converted models are shared by every data dir of this user.
+    model_cache_dir: Path = Path.home() / ".cache" / "kotae" / "models"
+    database_url: str | None = None
+    embedding_model: str | None = None
+    embedding_device: str | None = None  # "cpu" / "cuda"; unset = cuda when present
+    generator_url: str | None = None
+    generator_model: str | None = None
+    generator_api_key: str | None = None
+    generator_timeout: float = 60.0
+    api_keys: str | None = None
+    max_file_bytes: int = 100 * 1024 * 1024
+    max_request_bytes: int = 1024 * 1024
+    chunk_tokens: int = 200
+    chunk_overlap_tokens: int = 40
+    embed_batch_size: int = 32
+    min_answer_score: float | None = None  # unset = the calibrated default
+    top_k: int = Field(default=5, ge=1, le=100)
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'kotae.db').resolve()}"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.data_dir / "index"
+
+    @property
+    def api_key_list(self) -> list[str]:
+        return [k.strip() for k in (self.api_keys or "").split(",") if k.strip()]
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,307 @@
+"""The corpus store: documents, chunks, embeddings and the change log, in one SQL database."""
+
+import hashlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from sqlalchemy import create_engine, delete, event, func, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from retriever.records import Change, ChunkRecord, DocumentInfo, NewChunk
+from retriever.schema import Base, ChangeRow, ChunkRow, CollectionRow, DocumentRow, MetaRow
+
+
+class DocumentNotFound(LookupError):
+    pass
+
+
+@dataclass(frozen=True)
+class StoredDocument:
+    document_id: int
+    outcome: str  # "added" | "updated"
+    chunks: int
+
+
+def text_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
+    cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
+    # WAL lets readers (API processes) run while a writer ingests; FKs make deletes cascade.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+class Corpus:
+    """All reads and writes of the system of record. Each method is one unit of work."""
+
+    def __init__(self, url: str) -> None:
+        self.engine = make_engine(url)
+        Base.metadata.create_all(self.engine)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    def session(self) -> Session:
+        return self._sessions()
+
+    def collection_id(self, session: Session, name: str) -> int:
+        found = session.scalar(select(CollectionRow.id).where(CollectionRow.name == name))
+        if found is not None:
+            return found
+        row = CollectionRow(name=name)
+        session.add(row)
+        session.flush()
+        return row.id
+
+    def find_document(self, collection: str, source: str) -> DocumentInfo | None:
+        with self.session() as session:
+            row = session.scalar(
+                select(DocumentRow)
+                .join(CollectionRow)
+                .where(CollectionRow.name == collection, DocumentRow.source == source)
+            )
+            return self._info(session, row) if row else None
+
+    def store_document(
+        self,
+        *,
+        collection: str,
+        source: str,
+        title: str,
+        mime: str,
+        content_hash: str,
+        size: int,
+        page_offsets: Sequence[int],
+        chunks: Sequence[NewChunk],
+    ) -> StoredDocument:
+        """Add a document, or replace the chunks of an existing one, in one transaction."""
+        with self.session() as session, session.begin():
+            collection_id = self.collection_id(session, collection)
+            doc = session.scalar(
+                select(DocumentRow).where(
+                    DocumentRow.collection_id == collection_id, DocumentRow.source == source
+                )
+            )
+            outcome = "updated" if doc is not None and doc.status == "ready" else "added"
+            if doc is None:
+                doc = DocumentRow(collection_id=collection_id, source=source, status="ready")
+                session.add(doc)
+            doc.title, doc.mime, doc.content_hash, doc.size = title, mime, content_hash, size
+            doc.pages, doc.page_offsets = len(page_offsets), list(page_offsets)
+            doc.status, doc.error = "ready", None
+            session.flush()
+            self._delete_chunks(session, doc.id)
+            rows = [
+                ChunkRow(
+                    document_id=doc.id,
+                    ordinal=i,
+                    text=c.text,
+                    page_start=c.page_start,
+                    page_end=c.page_end,
+                    char_start=c.char_start,
+                    char_end=c.char_end,
+                    token_count=c.token_count,
+                    content_hash=text_hash(c.text),
+                    embedding=np.asarray(c.embedding, dtype=np.float32).tobytes(),
+                )
+                for i, c in enumerate(chunks)
+            ]
+            session.add_all(rows)
+            session.flush()
+            session.add_all(
+                ChangeRow(op="add", chunk_id=r.id, document_id=doc.id) for r in rows
+            )
+            return StoredDocument(doc.id, outcome, len(rows))
+
+    def record_failure(
+        self, *, collection: str, source: str, content_hash: str, size: int, error: str
+    ) -> None:
+        """Remember a file that failed, unless an earlier good version is stored (kept as is)."""
+        with self.session() as session, session.begin():
+            collection_id = self.collection_id(session, collection)
+            doc = session.scalar(
+                select(DocumentRow).where(
+                    DocumentRow.collection_id == collection_id, DocumentRow.source == source
+                )
+            )
+            if doc is not None and doc.status == "ready":
+                return
+            if doc is None:
+                doc = DocumentRow(collection_id=collection_id, source=source, title="", mime="")
+                session.add(doc)
+            doc.content_hash, doc.size, doc.status, doc.error = content_hash, size, "failed", error
+
+    def delete_document(self, document_id: int) -> None:
+        with self.session() as session, session.begin():
+            doc = session.get(DocumentRow, document_id)
+            if doc is None:
+                raise DocumentNotFound(f"no document with id {document_id}")
+            self._delete_chunks(session, document_id)
+            session.delete(doc)
+
+    def _delete_chunks(self, session: Session, document_id: int) -> None:
+        ids = session.scalars(select(ChunkRow.id).where(ChunkRow.document_id == document_id)).all()
+        if not ids:
+            return
+        session.add_all(
+            ChangeRow(op="delete", chunk_id=i, document_id=document_id) for i in ids
+        )
+        session.execute(delete(ChunkRow).where(ChunkRow.document_id == document_id))
+
+    def list_documents(self, collection: str | None = None) -> list[DocumentInfo]:
+        with self.session() as session:
+            query = select(DocumentRow).join(CollectionRow).order_by(DocumentRow.id)
+            if collection is not None:
+                query = query.where(CollectionRow.name == collection)
+            rows = session.scalars(query).all()
+            counts = dict(
+                session.execute(
+                    select(ChunkRow.document_id, func.count()).group_by(ChunkRow.document_id)
+                ).all()
+            )
+            return [self._info(session, r, counts.get(r.id, 0)) for r in rows]
+
+    def get_document(self, document_id: int) -> DocumentInfo:
+        with self.session() as session:
+            row = session.get(DocumentRow, document_id)
+            if row is None:
+                raise DocumentNotFound(f"no document with id {document_id}")
+            return self._info(session, row)
+
+    def page_offsets(self, document_id: int) -> list[int]:
+        with self.session() as session:
+            offsets = session.scalar(
+                select(DocumentRow.page_offsets).where(DocumentRow.id == document_id)
+            )
+            return list(offsets or [])
+
+    def _info(self, session: Session, row: DocumentRow, chunks: int | None = None) -> DocumentInfo:
+        if chunks is None:
+            chunks = session.scalar(
+                select(func.count()).select_from(ChunkRow).where(ChunkRow.document_id == row.id)
+            )
+        return DocumentInfo(
+            id=row.id,
+            collection=row.collection.name,
+            source=row.source,
+            title=row.title,
+            mime=row.mime,
+            content_hash=row.content_hash,
+            size=row.size,
+            pages=row.pages,
+            status=row.status,
+            error=row.error,
+            chunks=chunks or 0,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+        )
+
+    def chunks_by_ids(self, ids: Sequence[int]) -> dict[int, ChunkRecord]:
+        if not ids:
+            return {}
+        with self.session() as session:
+            rows = session.execute(
+                select(ChunkRow, DocumentRow.source, DocumentRow.title, CollectionRow.name)
+                .join(DocumentRow, ChunkRow.document_id == DocumentRow.id)
+                .join(CollectionRow, DocumentRow.collection_id == CollectionRow.id)
+                .where(ChunkRow.id.in_(list(ids)))
+            ).all()
+        return {
+            c.id: ChunkRecord(
+                id=c.id,
+                document_id=c.document_id,
+                collection=collection,
+                source=source,
+                title=title,
+                text=c.text,
+                page_start=c.page_start,
+                page_end=c.page_end,
+                char_start=c.char_start,
+                char_end=c.char_end,
+            )
+            for c, source, title, collection in rows
+        }
+
+    def chunk_ids(
+        self, collection: str | None = None, document_ids: Sequence[int] | None = None
+    ) -> np.ndarray:
+        """Ids of the chunks inside a filter, for restricting searches before the top-k cut."""
+        query = select(ChunkRow.id).join(DocumentRow, ChunkRow.document_id == DocumentRow.id)
+        if collection is not None:
+            query = query.join(CollectionRow).where(CollectionRow.name == collection)
+        if document_ids is not None:
+            query = query.where(DocumentRow.id.in_(list(document_ids)))
+        with self.session() as session:
+            return np.fromiter(session.scalars(query), dtype=np.int64)
+
+    def last_seq(self) -> int:
+        with self.session() as session:
+            return session.scalar(select(func.max(ChangeRow.seq))) or 0
+
+    def changes_since(self, seq: int) -> list[Change]:
+        with self.session() as session:
+            rows = session.execute(
+                select(ChangeRow.seq, ChangeRow.op, ChangeRow.chunk_id)
+                .where(ChangeRow.seq > seq)
+                .order_by(ChangeRow.seq)
+            ).all()
+        return [Change(s, op, cid) for s, op, cid in rows]
+
+    def iter_chunks(
+        self, ids: Sequence[int] | None = None, batch: int = 4096
+    ) -> Iterator[tuple[np.ndarray, list[str], np.ndarray]]:
+        """Yield (ids, texts, embeddings) in batches: all chunks, or just `ids`."""
+        wanted = None if ids is None else list(ids)
+        if wanted is not None:
+            for start in range(0, len(wanted), batch):
+                yield from self._chunk_batch(wanted[start : start + batch])
+            return
+        last = 0
+        while True:
+            with self.session() as session:
+                page = session.scalars(
+                    select(ChunkRow.id).where(ChunkRow.id > last).order_by(ChunkRow.id).limit(batch)
+                ).all()
+            if not page:
+                return
+            yield from self._chunk_batch(list(page))
+            last = page[-1]
+
+    def _chunk_batch(self, ids: list[int]) -> Iterator[tuple[np.ndarray, list[str], np.ndarray]]:
+        with self.session() as session:
+            rows = session.execute(
+                select(ChunkRow.id, ChunkRow.text, ChunkRow.embedding)
+                .where(ChunkRow.id.in_(ids))
+                .order_by(ChunkRow.id)
+            ).all()
+        if rows:
+            vectors = np.stack([np.frombuffer(r.embedding, dtype=np.float32) for r in rows])
+            yield np.array([r.id for r in rows], dtype=np.int64), [r.text for r in rows], vectors
+
+    def update_embeddings(self, ids: np.ndarray, vectors: np.ndarray) -> None:
+        with self.session() as session, session.begin():
+            for chunk_id, vector in zip(ids.tolist(), vectors, strict=True):
+                row = session.get(ChunkRow, chunk_id)
+                if row is not None:
+                    row.embedding = np.asarray(vector, dtype=np.float32).tobytes()
+
+    def get_meta(self, key: str) -> str | None:
+        with self.session() as session:
+            row = session.get(MetaRow, key)
+            return row.value if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.session() as session, session.begin():
+            session.merge(MetaRow(key=key, value=value))

@@ -1,0 +1,74 @@
+"""Sentence embedders: the protocol the indexes rely on and its sentence-transformers implementation."""
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+
+class Embedder(Protocol):
+    name: str
+    dim: int
+    max_tokens: int
+
+    def encode_passages(self, texts: Sequence[str]) -> np.ndarray: ...
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray: ...
+    def count_tokens(self, text: str) -> int: ...
+
+
+def best_device() -> str:
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+class SentenceEmbedder:
+    """Any local sentence-transformers folder; fp16 on CUDA; L2-normalized float32 output.
+
+    Query/passage prompts come from the model's own config (e5 models ship
+    "query: " / "passage: "); models without prompts embed both sides as is.
+    """
+
+    def __init__(self, model_path: str | Path, device: str | None = None, batch_size: int = 32):
+        from sentence_transformers import SentenceTransformer
+
+        path = Path(model_path)
+        if not path.is_dir():
+            raise FileNotFoundError(f"embedding model folder not found: {path}")
+        self.device = device or best_device()
+        self.model = SentenceTransformer(str(path), device=self.device, local_files_only=True)
+        if self.device.startswith("cuda"):
+            self.model.half()
+        self.name = path.name
+        self.dim = int(self.model.get_sentence_embedding_dimension() or 0)
+        self.max_tokens = int(self.model.max_seq_length)
+        self.batch_size = batch_size
+        prompts = self.model.prompts or {}
+        self.query_prompt: str = prompts.get("query", "")
+        self.passage_prompt: str = prompts.get("passage", prompts.get("document", ""))
+        self._tokenizer = self.model.tokenizer
+        # Budget left for text once the prompt and the special tokens are counted.
+        self.prompt_tokens = self.count_tokens(self.passage_prompt) + 2
+
+    def _encode(self, texts: Sequence[str], prompt: str) -> np.ndarray:
+        vectors = self.model.encode(
+            list(texts),
+            prompt=prompt or None,
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return np.ascontiguousarray(vectors, dtype=np.float32).reshape(len(texts), self.dim)
+
+    def encode_passages(self, texts: Sequence[str]) -> np.ndarray:
+        return self._encode(texts, self.passage_prompt)
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self._encode(texts, self.query_prompt)
+
+    def count_tokens(self, text: str) -> int:
+        if not text:
+            return 0
+        return len(self._tokenizer(text, add_special_tokens=False)["input_ids"])

@@ -14,12 +14,15 @@ from rich.table import Table
 from app.errors import KotaeError
 from app.progress import IngestProgress
 from app.settings import get_settings
+from app.wire import document_out, hit_out
 from ingest.pipeline import DEFAULT_COLLECTION, IngestReport
 from retriever.corpus import DocumentNotFound
 from retriever.indexes import EmbeddingModelMismatch
 from retriever.records import DocumentInfo, Hit
 
-cli = typer.Typer(no_args_is_help=True, add_completion=False, help="Kotae: answers from your documents.")
+cli = typer.Typer(
+    no_args_is_help=True, add_completion=False, help="Kotae: answers from your documents."
+)
 documents_cli = typer.Typer(no_args_is_help=True, help="List, show and delete documents.")
 cli.add_typer(documents_cli, name="documents")
 out = Console()
@@ -51,34 +54,11 @@ def print_json(data: object) -> None:
 
 
 def hit_json(hit: Hit) -> dict[str, object]:
-    c = hit.chunk
-    return {
-        "chunk_id": c.id,
-        "document_id": c.document_id,
-        "source": c.source,
-        "title": c.title,
-        "page": c.page_start,
-        "text": c.text,
-        "score": round(hit.score, 6),
-    }
+    return hit_out(hit).model_dump()
 
 
 def document_json(doc: DocumentInfo) -> dict[str, object]:
-    return {
-        "id": doc.id,
-        "collection": doc.collection,
-        "source": doc.source,
-        "title": doc.title,
-        "mime": doc.mime,
-        "content_hash": doc.content_hash,
-        "size": doc.size,
-        "pages": doc.pages,
-        "chunks": doc.chunks,
-        "status": doc.status,
-        "error": doc.error,
-        "created_at": doc.created_at.isoformat(),
-        "updated_at": doc.updated_at.isoformat(),
-    }
+    return document_out(doc).model_dump()
 
 
 @cli.command()
@@ -87,9 +67,8 @@ def ingest(
     collection: Annotated[str, typer.Option("--collection", "-c")] = DEFAULT_COLLECTION,
 ) -> None:
     """Ingest files and folders; failed files are named with their reason, the rest go on."""
-    with kotae_app() as app:
-        with IngestProgress(err) as progress:
-            report = app.ingest(paths, collection, progress)
+    with kotae_app() as app, IngestProgress(err) as progress:
+        report = app.ingest(paths, collection, progress)
     print_summary(report)
     if report.failed:
         raise typer.Exit(1)
@@ -122,8 +101,10 @@ def search(
         return
     for i, hit in enumerate(hits, 1):
         c = hit.chunk
-        out.print(f"[bold]{i}. {c.title or Path(c.source).name}[/bold] p.{c.page_start} "
-                  f"[dim]({hit.score:.3f}, {Path(c.source).name}, chunk {c.id})[/dim]")
+        out.print(
+            f"[bold]{i}. {c.title or Path(c.source).name}[/bold] p.{c.page_start} "
+            f"[dim]({hit.score:.3f}, {Path(c.source).name}, chunk {c.id})[/dim]"
+        )
         out.print("   " + c.text[:300].replace("\n", " "))
     if not hits:
         out.print("no results")
@@ -139,8 +120,9 @@ def documents_list(collection: CollectionOpt = None, as_json: JsonOpt = False) -
         return
     table = Table("id", "collection", "title", "status", "pages", "chunks", "source")
     for d in docs:
-        table.add_row(str(d.id), d.collection, d.title[:40], d.status, str(d.pages),
-                      str(d.chunks), d.source)
+        table.add_row(
+            str(d.id), d.collection, d.title[:40], d.status, str(d.pages), str(d.chunks), d.source
+        )
     out.print(table)
 
 
@@ -169,12 +151,102 @@ def documents_delete(document_id: int, as_json: JsonOpt = False) -> None:
 
 @cli.command()
 def reindex(
-    reembed: Annotated[bool, typer.Option(help="Re-embed every chunk with the configured model.")] = False,
+    reembed: Annotated[
+        bool, typer.Option(help="Re-embed every chunk with the configured model.")
+    ] = False,
 ) -> None:
     """Rebuild the derived indexes (FAISS, BM25) from SQL."""
     with kotae_app() as app:
         count = app.reindex(reembed)
     err.print(f"indexed {count} chunks")
+
+
+@cli.command()
+def ask(
+    question: str,
+    k: Annotated[int, typer.Option("-k", min=1, max=20)] = 5,
+    collection: CollectionOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Answer a question from the documents, with citations."""
+    import asyncio
+
+    with kotae_app() as app:
+        result = asyncio.run(app.ask_service.ask(question, collection, k))
+    if as_json:
+        print_json(result.to_json())
+        return
+    for warning in result.answer.warnings:
+        err.print(f"[yellow]{warning}[/yellow]")
+    out.print(result.answer.text)
+    if result.answer.mode == "extractive":
+        out.print("[dim](extractive answer: quoted from the documents)[/dim]")
+    for c in result.citations:
+        mark = "" if c.supported else " [yellow](unsupported)[/yellow]"
+        out.print(f"[bold][{c.n}][/bold] {c.title or Path(c.source).name}, p.{c.page}{mark}")
+        out.print("    " + c.text[c.highlight_start : c.highlight_end].replace("\n", " ")[:300])
+
+
+@cli.command("eval")
+def evaluate_cmd(
+    qa_file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="QA .jsonl file.")],
+    k: Annotated[int, typer.Option("-k", min=1, max=100)] = 5,
+    collection: CollectionOpt = None,
+    no_answers: Annotated[bool, typer.Option("--no-answers", help="Retrieval only.")] = False,
+    mode: Annotated[str, typer.Option(help="hybrid | dense | keyword")] = "hybrid",
+    min_recall: Annotated[float | None, typer.Option(help="Exit 1 below this recall@k.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Measure retrieval (recall/MRR/nDCG@k, latency) and answers over a QA file."""
+    from app.evaluation import evaluate, load_questions
+
+    try:
+        questions = load_questions(qa_file)
+    except ValueError as e:
+        err.print(f"[red]error:[/red] {e}")
+        raise typer.Exit(2) from None
+    with kotae_app() as app:
+        report = evaluate(app, questions, k, collection, not no_answers, mode)
+    summary = report.summary()
+    if as_json:
+        print_json({**summary, "per_question": report.per_question})
+    else:
+        out.print_json(json.dumps(summary, ensure_ascii=False))
+    recall = summary.get(f"recall@{k}")
+    if min_recall is not None and (recall is None or recall < min_recall):
+        err.print(f"[red]recall@{k} {recall} is below --min-recall {min_recall}[/red]")
+        raise typer.Exit(1)
+
+
+@cli.command()
+def serve(
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 8000,
+    no_worker: Annotated[bool, typer.Option("--no-worker", help="API only.")] = False,
+) -> None:
+    """Run the REST API and the chat UI (with an in-process ingest worker unless --no-worker)."""
+    import uvicorn
+
+    from app.api.app import create_app
+
+    err.print(f"Kotae on http://{host}:{port}  (API docs: /docs)")
+    uvicorn.run(create_app(get_settings(), with_worker=not no_worker), host=host, port=port)
+
+
+@cli.command()
+def worker() -> None:
+    """Run an ingest worker: claims queued jobs until interrupted."""
+    import signal
+    import threading
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with kotae_app() as app:
+        err.print("worker started; waiting for jobs (Ctrl+C to stop)")
+        try:
+            app.worker().run(stop)
+        except KeyboardInterrupt:
+            stop.set()
 
 
 def main() -> None:

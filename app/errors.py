@@ -1,4 +1,4 @@
-"""Domain errors, each with the HTTP status it maps to; the CLI and the API turn them into messages."""
+"""Domain errors, each with its HTTP status; the CLI and the API turn them into messages."""
 
 
 class KotaeError(Exception):

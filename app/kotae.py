@@ -9,10 +9,23 @@ from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
 
+from app.asking import AskService
 from app.models import embedding_model_path
 from app.settings import Settings
+from generator.answerer import Answerer
+from generator.extractive import ExtractiveAnswerer
+from generator.openai_client import OpenAIGenerator
+from ingest.blobs import BlobStore
+from ingest.jobs import JobQueue
 from ingest.normalize import normalize_text
-from ingest.pipeline import DEFAULT_COLLECTION, IngestPipeline, IngestReport, ProgressListener
+from ingest.pipeline import (
+    DEFAULT_COLLECTION,
+    IngestPipeline,
+    IngestReport,
+    ProgressListener,
+    sha256,
+)
+from ingest.worker import Worker
 from retriever.corpus import Corpus
 from retriever.embedder import SentenceEmbedder
 from retriever.indexes import EMBEDDING_MODEL_KEY, DerivedIndexes
@@ -27,6 +40,17 @@ class Kotae:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.corpus = Corpus(settings.resolved_database_url)
         self._load_lock = threading.Lock()
+
+    @cached_property
+    def blobs(self) -> BlobStore:
+        return BlobStore(self.settings.data_dir / "blobs")
+
+    @cached_property
+    def jobs(self) -> JobQueue:
+        return JobQueue(self.corpus, stale_after=self.settings.job_stale_seconds)
+
+    def worker(self) -> Worker:
+        return Worker(self.jobs, self.pipeline, self.blobs, on_change=self.refresh_indexes)
 
     @cached_property
     def embedder(self) -> SentenceEmbedder:
@@ -57,6 +81,28 @@ class Kotae:
         return HybridRetriever(self.corpus, self.embedder, self.indexes)
 
     @cached_property
+    def generator(self) -> OpenAIGenerator | None:
+        s = self.settings
+        if not s.generator_url:
+            return None  # embedded default: extractive answers
+        return OpenAIGenerator(
+            s.generator_url, s.generator_model, s.generator_api_key, timeout=s.generator_timeout
+        )
+
+    @cached_property
+    def answerer(self) -> Answerer:
+        return Answerer(
+            self.generator,
+            ExtractiveAnswerer(),
+            min_score=self.settings.min_answer_score,
+            support_threshold=self.settings.support_threshold,
+        )
+
+    @cached_property
+    def ask_service(self) -> AskService:
+        return AskService(self, self.answerer)
+
+    @cached_property
     def pipeline(self) -> IngestPipeline:
         return IngestPipeline(
             self.corpus,
@@ -78,8 +124,9 @@ class Kotae:
         return report
 
     def refresh_indexes(self) -> None:
-        if "indexes" in self.__dict__ and self.indexes.catch_up(force=True):
-            self.indexes.save()
+        """Apply new change-log entries now, if the indexes are loaded in this process."""
+        if "indexes" in self.__dict__:
+            self.indexes.catch_up(force=True)
 
     def search(
         self,
@@ -97,6 +144,15 @@ class Kotae:
     def get_document(self, document_id: int) -> DocumentInfo:
         return self.corpus.get_document(document_id)
 
+    def original_path(self, doc: DocumentInfo) -> Path | None:
+        """The stored upload, or the ingested local file if it still has the same content."""
+        if self.blobs.exists(doc.content_hash):
+            return self.blobs.path(doc.content_hash)
+        path = Path(doc.source)
+        if path.is_file() and sha256(path.read_bytes()) == doc.content_hash:
+            return path
+        return None
+
     def delete_document(self, document_id: int) -> None:
         self.corpus.delete_document(document_id)
         self.refresh_indexes()
@@ -110,6 +166,14 @@ class Kotae:
             self.corpus.set_meta(EMBEDDING_MODEL_KEY, f"{embedder.name}:{embedder.dim}")
         return self.indexes.rebuild()
 
+    async def aclose(self) -> None:
+        if self.__dict__.get("generator") is not None:
+            await self.generator.aclose()  # type: ignore[union-attr]
+        self.close()
+
     def close(self) -> None:
-        self.refresh_indexes()
+        """Persist the index snapshot so the next start replays only newer changes."""
+        if "indexes" in self.__dict__:
+            self.indexes.catch_up(force=True)
+            self.indexes.save()
         self.corpus.engine.dispose()

@@ -23,10 +23,14 @@ class Settings(BaseSettings):
     api_keys: str | None = None
     max_file_bytes: int = 100 * 1024 * 1024
     max_request_bytes: int = 1024 * 1024
+    max_upload_bytes: int = 512 * 1024 * 1024  # one upload request, several files together
     chunk_tokens: int = 200
     chunk_overlap_tokens: int = 40
     embed_batch_size: int = 32
-    min_answer_score: float | None = None  # unset = the calibrated default
+    # Below this dense similarity of the best passage, Kotae abstains (calibrated on dev-ja).
+    min_answer_score: float = 0.0
+    support_threshold: float = 0.5
+    job_stale_seconds: float = 30.0
     top_k: int = Field(default=5, ge=1, le=100)
 
     @property

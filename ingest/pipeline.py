@@ -1,4 +1,7 @@
-"""The ingest pipeline: load → normalize → chunk → embed → store, one file's failure never stopping the rest."""
+"""The ingest pipeline: load → normalize → chunk → embed → store.
+
+One file's failure never stops the rest.
+"""
 
 import hashlib
 import time
@@ -76,7 +79,8 @@ def discover(paths: Iterable[Path]) -> tuple[list[Path], list[FileOutcome]]:
             files.extend(
                 p
                 for p in sorted(path.rglob("*"))
-                if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
+                if p.is_file()
+                and not any(part.startswith(".") for part in p.relative_to(path).parts)
             )
         elif path.is_file():
             files.append(path)
@@ -234,6 +238,8 @@ class IngestPipeline:
                 chunks=chunks,
             )
             outcomes.append(
-                FileOutcome(p.item.source, stored.outcome, stored.chunks, document_id=stored.document_id)
+                FileOutcome(
+                    p.item.source, stored.outcome, stored.chunks, document_id=stored.document_id
+                )
             )
         return outcomes

@@ -1,0 +1,69 @@
+"""One error shape for every 4xx/5xx: {"error": {"type", "message"}}, mapped in one place."""
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.errors import KotaeError
+from generator.errors import GeneratorError
+from retriever.corpus import DocumentNotFound
+
+log = logging.getLogger(__name__)
+
+HTTP_TYPES = {
+    400: "bad_request",
+    401: "unauthorized",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "invalid_request",
+    503: "unavailable",
+}
+
+
+def error_response(status: int, type_: str, message: str) -> JSONResponse:
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse({"error": {"type": type_, "message": message}}, status, headers=headers)
+
+
+def _validation_message(exc: RequestValidationError) -> str:
+    parts = []
+    for err in exc.errors()[:5]:
+        where = ".".join(str(p) for p in err.get("loc", ()) if p != "body")
+        parts.append(f"{where}: {err.get('msg')}" if where else str(err.get("msg")))
+    return "; ".join(parts) or "invalid request"
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(KotaeError)
+    async def kotae_error(_: Request, exc: KotaeError) -> JSONResponse:
+        return error_response(exc.status, exc.type, str(exc))
+
+    @app.exception_handler(DocumentNotFound)
+    async def not_found(_: Request, exc: DocumentNotFound) -> JSONResponse:
+        return error_response(404, "not_found", str(exc))
+
+    @app.exception_handler(GeneratorError)
+    async def generator_error(_: Request, exc: GeneratorError) -> JSONResponse:
+        return error_response(exc.http_status, "generator_unavailable", exc.message)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        if any(e.get("type") == "json_invalid" for e in exc.errors()):
+            return error_response(400, "bad_request", "the request body is not valid JSON")
+        return error_response(422, "invalid_request", _validation_message(exc))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return error_response(
+            exc.status_code, HTTP_TYPES.get(exc.status_code, "error"), str(exc.detail)
+        )
+
+    @app.exception_handler(Exception)
+    async def unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error")
+        return error_response(500, "internal_error", "internal error; see the server log")

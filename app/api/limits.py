@@ -1,0 +1,100 @@
+"""ASGI middleware: API keys (constant-time) and request body size limits, before any parsing."""
+
+import hmac
+import json
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+OPEN_PATHS = ("/healthz", "/readyz", "/metrics", "/docs", "/openapi.json", "/static/")
+
+
+class BodyTooLarge(BaseException):
+    """BaseException so the app's catch-all `Exception` handler lets it reach this middleware."""
+
+
+async def send_error(send: Send, status: int, type_: str, message: str) -> None:
+    body = json.dumps({"error": {"type": type_, "message": message}}).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    if status == 401:
+        headers.append((b"www-authenticate", b"Bearer"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+def presented_key(scope: Scope) -> str | None:
+    headers = dict(scope.get("headers") or [])
+    auth = headers.get(b"authorization", b"").decode("latin-1")
+    if auth.lower().startswith("bearer "):
+        return auth[7:].strip()
+    key = headers.get(b"x-api-key")
+    return key.decode("latin-1") if key else None
+
+
+class GuardMiddleware:
+    """Refuses requests without a valid key (when keys are set) and oversize bodies."""
+
+    def __init__(self, app: ASGIApp, api_keys: list[str], max_body: int, max_upload: int) -> None:
+        self.app = app
+        self.api_keys = [k.encode() for k in api_keys]
+        self.max_body = max_body
+        self.max_upload = max_upload
+
+    def authorized(self, scope: Scope) -> bool:
+        path = scope.get("path", "")
+        if not self.api_keys or path == "/" or path.startswith(OPEN_PATHS):
+            return True
+        key = (presented_key(scope) or "").encode()
+        # Compare against every key so the time taken does not reveal which one matched.
+        matches = [hmac.compare_digest(key, k) for k in self.api_keys]
+        return any(matches)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if not self.authorized(scope):
+            await send_error(send, 401, "unauthorized", "missing or invalid API key")
+            return
+        is_upload = scope.get("path") == "/v1/documents" and scope.get("method") == "POST"
+        limit = self.max_upload if is_upload else self.max_body
+        headers = dict(scope.get("headers") or [])
+        declared = headers.get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await send_error(
+                send,
+                413,
+                "payload_too_large",
+                f"request body is {int(declared)} bytes, over the {limit} byte limit",
+            )
+            return
+        received = 0
+        started = False
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise BodyTooLarge
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, tracking_send)
+        except BodyTooLarge:
+            if not started:
+                await send_error(
+                    send, 413, "payload_too_large", f"request body is over the {limit} byte limit"
+                )

@@ -1,0 +1,59 @@
+"""POST /v1/ask: JSON, or Server-Sent Events (token events, then a final event with citations)."""
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any, Literal
+
+from fastapi import APIRouter, Request
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, Field
+
+from app.api.deps import KotaeDep
+from app.asking import AskResult
+from generator.errors import GeneratorError
+
+router = APIRouter()
+
+
+class Turn(BaseModel):
+    role: Literal["user", "assistant"]
+    content: str = Field(max_length=20000)
+
+
+class AskRequest(BaseModel):
+    question: str = Field(min_length=1, max_length=4000)
+    collection: str | None = None
+    top_k: int = Field(default=5, ge=1, le=20)
+    history: list[Turn] = Field(default_factory=list, max_length=50)
+    stream: bool = False
+
+
+def sse(event: str, data: Any) -> bytes:
+    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n".encode()
+
+
+@router.post("/v1/ask", response_model=None)
+async def ask(body: AskRequest, kotae: KotaeDep, request: Request) -> Any:
+    history = [(t.role, t.content) for t in body.history]
+    service = kotae.ask_service
+    if not body.stream:
+        result = await service.ask(body.question, body.collection, body.top_k, history)
+        request.app.state.metrics.answers.labels(result.answer.mode, result.answer.abstained).inc()
+        return result.to_json()
+
+    async def events() -> AsyncIterator[bytes]:
+        try:
+            async for item in service.stream(body.question, body.collection, body.top_k, history):
+                if isinstance(item, AskResult):
+                    request.app.state.metrics.answers.labels(
+                        item.answer.mode, item.answer.abstained
+                    ).inc()
+                    yield sse("final", item.to_json())
+                else:
+                    yield sse("token", {"text": item})
+        except GeneratorError as e:  # headers are sent: the error travels as an event
+            yield sse("error", {"error": {"type": "generator_unavailable", "message": e.message}})
+
+    return StreamingResponse(
+        events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"}
+    )

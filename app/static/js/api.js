@@ -1,0 +1,139 @@
+// Calls to the Kotae REST API: the API key (on 401), the error envelope, and SSE over fetch().
+
+import { promptForKey } from "./dialogs.js";
+
+const KEY = "kotae.apiKey";
+
+/** An API failure with the server's {"error": {"type", "message"}} when it sent one. */
+export class ApiError extends Error {
+  constructor(status, type, message) {
+    super(message);
+    this.status = status;
+    this.type = type;
+  }
+}
+
+/** The API key kept for this tab, or null. */
+export function apiKey() {
+  return sessionStorage.getItem(KEY);
+}
+
+async function errorFrom(response) {
+  let type = "http_error";
+  let message = `${response.status} ${response.statusText}`;
+  try {
+    const body = await response.json();
+    if (body && body.error) {
+      type = body.error.type || type;
+      message = body.error.message || message;
+    }
+  } catch {
+    // Not JSON (a proxy's error page): the status line is all there is.
+  }
+  return new ApiError(response.status, type, message);
+}
+
+/**
+ * fetch() with the API key; on 401 asks for a key and retries. Throws ApiError for any
+ * status >= 400 and returns the Response otherwise.
+ */
+export async function apiFetch(path, init = {}) {
+  let rejected = false;
+  for (;;) {
+    const headers = new Headers(init.headers || {});
+    const key = apiKey();
+    if (key) headers.set("Authorization", `Bearer ${key}`);
+    const response = await fetch(path, { ...init, headers });
+    if (response.status === 401) {
+      if (key) {
+        sessionStorage.removeItem(KEY);
+        rejected = true;
+      }
+      const entered = await promptForKey(rejected);
+      if (!entered) throw await errorFrom(response);
+      sessionStorage.setItem(KEY, entered);
+      continue;
+    }
+    if (!response.ok) throw await errorFrom(response);
+    return response;
+  }
+}
+
+/** GET a JSON resource. */
+export async function getJSON(path, init = {}) {
+  return (await apiFetch(path, init)).json();
+}
+
+/** POST a JSON body; returns the response (the caller reads JSON or a stream). */
+export function postJSON(path, body, init = {}) {
+  return apiFetch(path, {
+    ...init,
+    method: "POST",
+    headers: { "Content-Type": "application/json", ...(init.headers || {}) },
+    body: JSON.stringify(body),
+  });
+}
+
+/**
+ * Server-Sent Events from a fetch() response body (EventSource cannot POST).
+ * Yields {event, data} with data as the raw string; follows the WHATWG line rules.
+ */
+export async function* readEvents(response) {
+  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = "";
+  let event = "";
+  let data = [];
+  // One line of the stream; returns an event when the line ends one.
+  const feed = (line) => {
+    if (line === "") {
+      const out = data.length ? { event: event || "message", data: data.join("\n") } : null;
+      event = "";
+      data = [];
+      return out;
+    }
+    if (line.startsWith(":")) return null;
+    const colon = line.indexOf(":");
+    const field = colon < 0 ? line : line.slice(0, colon);
+    let text = colon < 0 ? "" : line.slice(colon + 1);
+    if (text.startsWith(" ")) text = text.slice(1);
+    if (field === "event") event = text;
+    else if (field === "data") data.push(text);
+    return null;
+  };
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buffer += value;
+    // A trailing "\r" may be the first half of "\r\n": hold it until the next chunk.
+    const hold = buffer.endsWith("\r") ? "\r" : "";
+    const lines = (hold ? buffer.slice(0, -1) : buffer).split(/\r\n|\n|\r/);
+    buffer = lines.pop() + hold;
+    for (const line of lines) {
+      const out = feed(line);
+      if (out) yield out;
+    }
+  }
+  // A stream cut short of its final blank line still delivers what it carried.
+  const rest = buffer.replace(/\r$/, "");
+  if (rest) feed(rest);
+  const last = feed("");
+  if (last) yield last;
+}
+
+/**
+ * Opens a link to an API resource in a new tab. With an API key the browser cannot send the
+ * header on navigation, so the file is fetched and shown from a blob URL (keeping #page=N).
+ */
+export async function openProtected(url) {
+  if (!apiKey()) {
+    window.open(url, "_blank", "noopener");
+    return;
+  }
+  const [path, hash] = url.split("#");
+  const tab = window.open("", "_blank");
+  const blob = await (await apiFetch(path)).blob();
+  const blobUrl = URL.createObjectURL(blob) + (hash ? `#${hash}` : "");
+  if (tab) tab.location.href = blobUrl;
+  else window.location.href = blobUrl;
+  setTimeout(() => URL.revokeObjectURL(blobUrl.split("#")[0]), 60_000);
+}

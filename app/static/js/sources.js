@@ -1,0 +1,116 @@
+// The source panel: the cited passage with its span highlighted, and a link to the original.
+
+import { apiKey, openProtected } from "./api.js";
+import { t } from "./i18n.js";
+import { store } from "./store.js";
+
+const panel = () => document.getElementById("source-panel");
+let opener = null;
+
+function isPdf(documentId, source) {
+  const doc = store.documents.get(documentId);
+  if (doc) return doc.mime === "application/pdf";
+  return /\.pdf$/i.test(source || "");
+}
+
+/**
+ * Shows `entry` ({label, title, source, page, text, highlightStart?, highlightEnd?,
+ * documentId, supported?}) in the panel; `from` gets the focus back on close.
+ */
+export function showSource(entry, from) {
+  const root = panel();
+  if (opener && opener !== from) opener.setAttribute("aria-expanded", "false");
+  opener = from || null;
+  if (opener) opener.setAttribute("aria-expanded", "true");
+
+  document.getElementById("source-eyebrow").textContent = entry.label;
+  document.getElementById("source-title").textContent = entry.title || entry.source;
+
+  const meta = document.getElementById("source-meta");
+  meta.replaceChildren();
+  const file = document.createElement("span");
+  file.className = "source-file";
+  file.textContent = entry.source;
+  const page = document.createElement("span");
+  page.textContent = t("page", { page: entry.page });
+  meta.append(file, page);
+  if (entry.supported === false) {
+    const warn = document.createElement("span");
+    warn.className = "badge badge-warn";
+    warn.textContent = t("unverified");
+    warn.title = t("unverifiedHint");
+    meta.append(warn);
+  }
+  if (typeof entry.score === "number") {
+    const score = document.createElement("span");
+    score.textContent = t("score", { score: entry.score.toFixed(2) });
+    meta.append(score);
+  }
+
+  const passage = document.getElementById("source-passage");
+  passage.replaceChildren();
+  passage.lang = /[\u3040-\u30ff\u4e00-\u9fff]/.test(entry.text) ? "ja" : "en";
+  const text = entry.text || "";
+  const start = Math.max(0, Math.min(entry.highlightStart ?? -1, text.length));
+  const end = Math.max(start, Math.min(entry.highlightEnd ?? -1, text.length));
+  let mark = null;
+  if (entry.highlightStart != null && end > start) {
+    mark = document.createElement("mark");
+    mark.textContent = text.slice(start, end);
+    passage.append(text.slice(0, start), mark, text.slice(end));
+  } else {
+    passage.append(text);
+  }
+
+  const links = document.getElementById("source-links");
+  links.replaceChildren();
+  if (entry.documentId != null) {
+    const a = document.createElement("a");
+    a.className = "btn btn-ghost btn-small";
+    a.target = "_blank";
+    a.rel = "noopener";
+    const pdf = isPdf(entry.documentId, entry.source);
+    const base = `/v1/documents/${encodeURIComponent(entry.documentId)}/file`;
+    a.href = pdf ? `${base}#page=${entry.page}` : base;
+    a.textContent = pdf ? t("openOriginalPage", { page: entry.page }) : t("openOriginal");
+    a.addEventListener("click", (event) => {
+      if (!apiKey()) return;
+      event.preventDefault();
+      openProtected(a.getAttribute("href"));
+    });
+    links.append(a);
+  }
+
+  const wasHidden = root.hidden;
+  root.hidden = false;
+  document.body.classList.add("source-open");
+  if (mark) {
+    const body = root.querySelector(".source-body");
+    body.scrollTop = Math.max(0, mark.offsetTop - body.clientHeight / 3);
+  }
+  if (wasHidden || !root.contains(document.activeElement)) {
+    document.getElementById("source-title").focus({ preventScroll: true });
+  }
+}
+
+/** True while the panel is showing. */
+export function sourceOpen() {
+  return !panel().hidden;
+}
+
+/** Hides the panel and gives the focus back to the chip that opened it. */
+export function closeSource() {
+  const root = panel();
+  if (root.hidden) return;
+  root.hidden = true;
+  document.body.classList.remove("source-open");
+  if (opener) {
+    opener.setAttribute("aria-expanded", "false");
+    if (opener.isConnected) opener.focus();
+  }
+  opener = null;
+}
+
+export function initSources() {
+  document.getElementById("source-close").addEventListener("click", closeSource);
+}

@@ -1,0 +1,47 @@
+"""Helpers shared by the benchmarks: machine description, peak memory, synthetic text."""
+
+import os
+import platform
+import random
+import resource
+from datetime import date
+from pathlib import Path
+
+SEEDS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus" / "seeds-ja"
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{os.cpu_count()} cores, {cpu}, Python {platform.python_version()}, {date.today()}"
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def seed_sentences() -> list[str]:
+    """Sentences of the seed corpus (read at run time, never copied into the project)."""
+    from ingest.normalize import normalize_text
+
+    sentences = []
+    for path in sorted(SEEDS.glob("*.txt")):
+        text = normalize_text(path.read_text(encoding="utf-8"))
+        for line in text.replace("。", "。\n").splitlines():
+            line = line.strip()
+            if len(line) >= 8:
+                sentences.append(line)
+    return sentences
+
+
+def synthetic_documents(n_docs: int, sentences_per_doc: int, seed: int = 0) -> list[str]:
+    """Documents made of seed-corpus sentences shuffled, so the text looks like the real thing."""
+    rng = random.Random(seed)
+    pool = seed_sentences()
+    return ["\n".join(rng.choices(pool, k=sentences_per_doc)) for _ in range(n_docs)]

@@ -1,0 +1,84 @@
+"""Retrieval latency at 100k chunks on CPU (query embedding included) and index build time.
+
+Chunk texts are seed-corpus sentences shuffled into synthetic chunks; their vectors are random
+unit vectors (embedding 100k chunks on 2 cores would take most of an hour, and exact search
+costs the same whatever the vectors hold). Queries are embedded by the real model.
+
+    python bench/query.py [--chunks 100000] [--queries 200]
+"""
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import machine, peak_rss_mb, seed_sentences  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--chunks", type=int, default=100_000)
+    parser.add_argument("--queries", type=int, default=200)
+    args = parser.parse_args()
+
+    from app.kotae import Kotae
+    from app.settings import Settings
+    from retriever.records import NewChunk
+
+    rng = np.random.default_rng(0)
+    pool = seed_sentences()
+    with tempfile.TemporaryDirectory() as tmp:
+        kotae = Kotae(Settings(data_dir=Path(tmp)))
+        dim = kotae.embedder.dim
+        started = time.perf_counter()
+        per_doc = 500
+        for d in range(args.chunks // per_doc):
+            vectors = rng.normal(size=(per_doc, dim)).astype(np.float32)
+            vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+            chunks = []
+            for i in range(per_doc):
+                text = " ".join(pool[j] for j in rng.integers(0, len(pool), 3))
+                chunks.append(NewChunk(text, 0, len(text), 1, 1, 100, vectors[i]))
+            kotae.corpus.store_document(
+                collection="bench", source=f"doc{d}", title=f"doc {d}", mime="text/plain",
+                content_hash=str(d), size=0, page_offsets=[0], chunks=chunks,
+            )
+        stored = time.perf_counter() - started
+        started = time.perf_counter()
+        count = kotae.indexes.rebuild()
+        build = time.perf_counter() - started
+        queries = [pool[int(i)][:40] for i in rng.integers(0, len(pool), args.queries)]
+        kotae.search("warm up", 10)
+        timings: dict[str, list[float]] = {"hybrid": [], "dense": [], "keyword": [], "embed": []}
+        for q in queries:
+            for mode in ("hybrid", "dense", "keyword"):
+                t = time.perf_counter()
+                kotae.search(q, 10, mode=mode)  # type: ignore[arg-type]
+                timings[mode].append((time.perf_counter() - t) * 1000)
+            t = time.perf_counter()
+            kotae.embedder.encode_queries([q])
+            timings["embed"].append((time.perf_counter() - t) * 1000)
+
+    def pct(values: list[float], q: float) -> float:
+        return round(statistics.quantiles(values, n=100)[int(q) - 1], 2)
+
+    result = {
+        "machine": machine(),
+        "chunks": count,
+        "sql_write_s": round(stored, 1),
+        "index_build_s": round(build, 1),
+        "latency_ms": {m: {"p50": pct(v, 50), "p95": pct(v, 95)} for m, v in timings.items()},
+        "peak_rss_mb": round(peak_rss_mb()),
+    }
+    print(json.dumps(result, indent=2, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()

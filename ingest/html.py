@@ -1,0 +1,159 @@
+"""HTML: visible text with block elements on their own lines, via selectolax (lexbor)."""
+
+import codecs
+import re
+
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+from ingest.text import decode_text
+
+# Never visible, or not text: dropped with their content.
+_HIDDEN = frozenset(
+    {"head", "script", "style", "noscript", "template", "svg", "canvas", "iframe", "object"}
+)
+# Blocks that end a line.
+_LINE_BLOCKS = frozenset(
+    {
+        "address", "article", "aside", "body", "caption", "dd", "details", "dialog", "div", "dt",
+        "fieldset", "figcaption", "footer", "form", "header", "hgroup", "legend", "li", "main",
+        "nav", "option", "section", "summary", "tr",
+    }
+)  # fmt: skip
+# Blocks set apart by a blank line.
+_PARAGRAPH_BLOCKS = frozenset(
+    {
+        "blockquote", "dl", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "ol", "p", "pre",
+        "table", "ul",
+    }
+)  # fmt: skip
+_CELLS = frozenset({"td", "th"})
+_WHITESPACE = re.compile(r"\s+")
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
+# Labels browsers treat as a superset encoding (WHATWG Encoding Standard).
+_CHARSET_ALIASES = {
+    "shift_jis": "cp932",
+    "shift-jis": "cp932",
+    "sjis": "cp932",
+    "x-sjis": "cp932",
+    "windows-31j": "cp932",
+    "ms_kanji": "cp932",
+    "iso-8859-1": "cp1252",
+    "latin1": "cp1252",
+    "us-ascii": "cp1252",
+    "ascii": "cp1252",
+}
+_MAX_TITLE_CHARS = 200
+
+
+def decode_html(data: bytes) -> tuple[str, str]:
+    """Decode HTML bytes: byte-order mark, then a ``<meta charset>`` declaration, then detection."""
+    if not data.startswith((codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        declared = _META_CHARSET.search(data[:4096])
+        if declared:
+            label = declared.group(1).decode("ascii").lower()
+            codec = _CHARSET_ALIASES.get(label, label)
+            try:
+                return data.decode(codec), codecs.lookup(codec).name
+            except (LookupError, UnicodeDecodeError):
+                pass  # wrong or unknown declaration: detect instead
+    return decode_text(data)
+
+
+def read_html(html: str) -> tuple[str | None, str]:
+    """Return ``(title, visible text)``; the title is ``<title>``, else the first ``<h1>``.
+
+    The ``<title>`` also opens the text (unless the body starts with it), so it is searchable.
+    """
+    tree = LexborHTMLParser(html)
+    head_title = _node_text(tree.css_first("title"))
+    title = head_title or _node_text(tree.css_first("h1"))
+    root = tree.root
+    text = _visible_text(root) if root is not None else ""
+    if head_title and text.split("\n", 1)[0].strip() != head_title:
+        text = f"{head_title}\n\n{text}".strip()
+    return (title[:_MAX_TITLE_CHARS] if title else None), text
+
+
+def _node_text(node: LexborNode | None) -> str:
+    if node is None:
+        return ""
+    return _WHITESPACE.sub(" ", node.text(deep=True)).strip()
+
+
+class _Writer:
+    """Accumulates text, emitting at most the requested number of line breaks between blocks."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.trailing_newlines = 2  # the start counts as a paragraph break
+        self.line_has_text = False
+
+    def text(self, text: str) -> None:
+        if not text:
+            return
+        if self.trailing_newlines:
+            text = text.lstrip(" ")  # indentation, or whitespace between blocks
+            if not text.strip():
+                return
+        self.parts.append(text)
+        self.trailing_newlines = 0
+        self.line_has_text = True
+
+    def newlines(self, count: int) -> None:
+        if self.parts and self.trailing_newlines == 0:
+            self.parts[-1] = self.parts[-1].rstrip(" ")
+        if self.trailing_newlines < count:
+            self.parts.append("\n" * (count - self.trailing_newlines))
+            self.trailing_newlines = count
+        self.line_has_text = False
+
+
+def _visible_text(root: LexborNode) -> str:
+    out = _Writer()
+    # Iterative walk, since documents can nest deeper than Python's recursion limit.
+    stack: list[tuple[LexborNode, bool]] = [(root, True)]
+    in_pre = 0
+    while stack:
+        node, entering = stack.pop()
+        tag = node.tag or ""
+        if not entering:
+            if tag == "pre":
+                in_pre -= 1
+            _close(tag, out)
+            continue
+        if node.is_text_node:
+            content = node.text_content or ""
+            out.text(content if in_pre else _WHITESPACE.sub(" ", content))
+            continue
+        if tag in _HIDDEN or tag.startswith("-"):  # hidden elements, comments, doctype
+            continue
+        if tag == "br":
+            out.newlines(1)
+            continue
+        _open(tag, out)
+        if tag == "pre":
+            in_pre += 1
+        stack.append((node, False))
+        children: list[LexborNode] = []
+        child = node.child
+        while child is not None:
+            children.append(child)
+            child = child.next
+        stack.extend((c, True) for c in reversed(children))
+    return "".join(out.parts).strip()
+
+
+def _open(tag: str, out: _Writer) -> None:
+    if tag in _PARAGRAPH_BLOCKS:
+        out.newlines(2)
+    elif tag in _LINE_BLOCKS:
+        out.newlines(1)
+    elif tag in _CELLS and out.line_has_text:
+        out.text(" | ")
+
+
+def _close(tag: str, out: _Writer) -> None:
+    if tag in _PARAGRAPH_BLOCKS:
+        out.newlines(2)
+    elif tag in _LINE_BLOCKS:
+        out.newlines(1)

@@ -1,0 +1,248 @@
+"""Durable ingest jobs in SQL: queued → running → done | failed, claimed by any worker process.
+
+A claim is a conditional UPDATE (plus `FOR UPDATE SKIP LOCKED` on PostgreSQL), so two
+workers never take the same job; a running job whose worker stopped heart-beating is
+taken over, and each file's attempts are counted so a file that keeps killing its
+worker is marked failed after MAX_FILE_ATTEMPTS instead of blocking the job.
+"""
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, or_, select, update
+from sqlalchemy.orm import Mapped, mapped_column
+
+from retriever.corpus import Corpus
+from retriever.schema import Base, Id, utcnow
+
+MAX_FILE_ATTEMPTS = 3
+FINISHED_FILE_STATES = ("added", "updated", "unchanged", "failed", "skipped")
+
+
+class JobRow(Base):
+    __tablename__ = "jobs"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    collection: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    files_total: Mapped[int] = mapped_column(Integer, default=0)
+    files_done: Mapped[int] = mapped_column(Integer, default=0)
+    chunks: Mapped[int] = mapped_column(Integer, default=0)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    worker: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+
+class JobFileRow(Base):
+    __tablename__ = "job_files"
+    __table_args__ = {"sqlite_autoincrement": True}  # noqa: RUF012 - SQLAlchemy reads it
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(1000))
+    blob: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    path: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+    size: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(20), default="queued")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    document_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    chunks: Mapped[int] = mapped_column(Integer, default=0)
+
+
+@dataclass(frozen=True)
+class JobFile:
+    id: int
+    name: str
+    blob: str | None
+    path: str | None
+    size: int
+    status: str
+    attempts: int
+    error: str | None
+    document_id: int | None
+    chunks: int
+
+
+@dataclass(frozen=True)
+class Job:
+    id: str
+    collection: str
+    status: str
+    files_total: int
+    files_done: int
+    chunks: int
+    attempts: int
+    error: str | None
+    created_at: datetime
+    updated_at: datetime
+    files: tuple[JobFile, ...]
+
+
+@dataclass(frozen=True)
+class NewJobFile:
+    name: str
+    size: int
+    blob: str | None = None  # an uploaded original in the blob store
+    path: str | None = None  # or a file on a disk every worker can read
+
+
+def _file(row: JobFileRow) -> JobFile:
+    return JobFile(
+        row.id,
+        row.name,
+        row.blob,
+        row.path,
+        row.size,
+        row.status,
+        row.attempts,
+        row.error,
+        row.document_id,
+        row.chunks,
+    )
+
+
+class JobQueue:
+    def __init__(self, corpus: Corpus, stale_after: float = 30.0) -> None:
+        self.corpus = corpus
+        self.stale_after = timedelta(seconds=stale_after)
+        Base.metadata.create_all(corpus.engine, tables=[JobRow.__table__, JobFileRow.__table__])  # type: ignore[list-item]
+
+    def enqueue(self, collection: str, files: list[NewJobFile]) -> str:
+        job_id = uuid.uuid4().hex
+        with self.corpus.session() as session, session.begin():
+            session.add(
+                JobRow(id=job_id, collection=collection, status="queued", files_total=len(files))
+            )
+            session.flush()
+            session.add_all(
+                JobFileRow(job_id=job_id, name=f.name, blob=f.blob, path=f.path, size=f.size)
+                for f in files
+            )
+        return job_id
+
+    def get(self, job_id: str) -> Job | None:
+        with self.corpus.session() as session:
+            row = session.get(JobRow, job_id)
+            if row is None:
+                return None
+            files = session.scalars(
+                select(JobFileRow).where(JobFileRow.job_id == job_id).order_by(JobFileRow.id)
+            ).all()
+            return Job(
+                row.id,
+                row.collection,
+                row.status,
+                row.files_total,
+                row.files_done,
+                row.chunks,
+                row.attempts,
+                row.error,
+                row.created_at,
+                row.updated_at,
+                tuple(_file(f) for f in files),
+            )
+
+    def claim(self, worker: str) -> str | None:
+        """Take the oldest queued job, or a running one whose worker went silent."""
+        stale = utcnow() - self.stale_after
+        claimable = or_(
+            JobRow.status == "queued",
+            (JobRow.status == "running") & (JobRow.heartbeat_at < stale),
+        )
+        with self.corpus.session() as session, session.begin():
+            query = select(JobRow.id).where(claimable).order_by(JobRow.created_at).limit(1)
+            if session.bind is not None and session.bind.dialect.name == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+            job_id = session.scalar(query)
+            if job_id is None:
+                return None
+            # Conditional update: on SQLite (no row locks) a racing worker finds rowcount 0.
+            claimed: Any = session.execute(
+                update(JobRow)
+                .where(JobRow.id == job_id, claimable)
+                .values(
+                    status="running",
+                    worker=worker,
+                    heartbeat_at=utcnow(),
+                    attempts=JobRow.attempts + 1,
+                )
+            )
+            return job_id if claimed.rowcount == 1 else None
+
+    def heartbeat(self, job_id: str, worker: str) -> bool:
+        """Refresh the claim; False if another worker has taken the job over."""
+        with self.corpus.session() as session, session.begin():
+            result: Any = session.execute(
+                update(JobRow)
+                .where(JobRow.id == job_id, JobRow.worker == worker, JobRow.status == "running")
+                .values(heartbeat_at=utcnow())
+            )
+            return bool(result.rowcount == 1)
+
+    def next_file(self, job_id: str) -> JobFile | None:
+        """The next unfinished file, its attempt counted before work starts (crash-safe).
+
+        A file whose earlier attempts all died with their worker is marked failed here.
+        """
+        with self.corpus.session() as session, session.begin():
+            while True:
+                row = session.scalar(
+                    select(JobFileRow)
+                    .where(
+                        JobFileRow.job_id == job_id,
+                        JobFileRow.status.not_in(FINISHED_FILE_STATES),
+                    )
+                    .order_by(JobFileRow.id)
+                    .limit(1)
+                )
+                if row is None:
+                    return None
+                if row.attempts < MAX_FILE_ATTEMPTS:
+                    row.attempts += 1
+                    row.status = "running"
+                    return _file(row)
+                row.status = "failed"
+                row.error = f"gave up after {row.attempts} attempts: the worker stopped each time"
+                self._count_done(session, job_id, 0)
+                session.flush()
+
+    def finish_file(
+        self,
+        job_id: str,
+        file_id: int,
+        status: str,
+        error: str | None = None,
+        document_id: int | None = None,
+        chunks: int = 0,
+    ) -> None:
+        with self.corpus.session() as session, session.begin():
+            row = session.get(JobFileRow, file_id)
+            if row is None or row.status in FINISHED_FILE_STATES:
+                return
+            row.status, row.error, row.document_id, row.chunks = status, error, document_id, chunks
+            self._count_done(session, job_id, chunks)
+
+    def _count_done(self, session: Any, job_id: str, chunks: int) -> None:
+        session.execute(
+            update(JobRow)
+            .where(JobRow.id == job_id)
+            .values(
+                files_done=JobRow.files_done + 1,
+                chunks=JobRow.chunks + chunks,
+                heartbeat_at=utcnow(),
+            )
+        )
+
+    def finish(self, job_id: str, status: str = "done", error: str | None = None) -> None:
+        with self.corpus.session() as session, session.begin():
+            session.execute(
+                update(JobRow).where(JobRow.id == job_id).values(status=status, error=error)
+            )

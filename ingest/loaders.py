@@ -1,0 +1,148 @@
+"""Turn a file's bytes into raw page texts: dispatch by suffix, sniffing content when needed."""
+
+import io
+import pathlib
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ingest.docx import read_docx
+from ingest.errors import LoadError, UnsupportedFileError
+from ingest.html import decode_html, read_html
+from ingest.normalize import normalize_text
+from ingest.pdf import read_pdf
+from ingest.text import decode_text, markdown_title, strip_markdown
+
+PDF_MIME = "application/pdf"
+TEXT_MIME = "text/plain"
+MARKDOWN_MIME = "text/markdown"
+HTML_MIME = "text/html"
+DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+_MIME_BY_SUFFIX = {
+    ".pdf": PDF_MIME,
+    ".txt": TEXT_MIME,
+    ".text": TEXT_MIME,
+    ".md": MARKDOWN_MIME,
+    ".markdown": MARKDOWN_MIME,
+    ".html": HTML_MIME,
+    ".htm": HTML_MIME,
+    ".docx": DOCX_MIME,
+}
+SUPPORTED_SUFFIXES: frozenset[str] = frozenset(_MIME_BY_SUFFIX)
+
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy .doc, or an encrypted Office file
+_MAX_TITLE_CHARS = 200
+
+
+@dataclass(frozen=True)
+class LoadedDocument:
+    """A file's text before normalization.
+
+    ``pages`` has one entry per PDF page (page number = index + 1, empty pages kept as "")
+    and a single entry for other formats.
+    """
+
+    title: str
+    mime: str
+    pages: list[str]
+    encoding: str | None = None
+
+
+def load_path(path: pathlib.Path) -> LoadedDocument:
+    """Read ``path`` and load it with :func:`load_bytes`."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise LoadError(f"cannot read file: {exc.strerror or exc}") from exc
+    return load_bytes(data, path.name)
+
+
+def load_bytes(data: bytes, filename: str) -> LoadedDocument:
+    """Load a file's bytes; ``filename`` gives the suffix and the fallback title.
+
+    Raises UnsupportedFileError for unknown or binary content, LoadError for empty, damaged,
+    encrypted or text-less files.
+    """
+    suffix = pathlib.PurePath(filename).suffix.lower()
+    mime = _MIME_BY_SUFFIX.get(suffix) or _sniff(data, suffix)
+    if not data:
+        raise LoadError("empty file")
+    stem = pathlib.PurePath(filename).stem or filename or "untitled"
+    document = _LOADERS[mime](data, stem)
+    if not any(page.strip() for page in document.pages):
+        raise LoadError("no text content")
+    return document
+
+
+def _sniff(data: bytes, suffix: str) -> str:
+    """MIME type from the content, for a missing or unknown suffix."""
+    head = data[:1024]
+    if b"%PDF-" in head:
+        return PDF_MIME
+    unsupported = f"unsupported file type '{suffix}'"
+    if head.startswith(b"PK\x03\x04"):
+        if _is_docx(data):
+            return DOCX_MIME
+        raise UnsupportedFileError(unsupported if suffix else "unsupported file type (zip archive)")
+    start = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if start.startswith((b"<!doctype html", b"<html")):
+        return HTML_MIME
+    if suffix:
+        raise UnsupportedFileError(unsupported)
+    decode_text(data)  # raises UnsupportedFileError for binary content
+    return TEXT_MIME
+
+
+def _is_docx(data: bytes) -> bool:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return "word/document.xml" in archive.namelist()
+    except zipfile.BadZipFile:
+        return False
+
+
+def _load_pdf(data: bytes, stem: str) -> LoadedDocument:
+    title, pages = read_pdf(data)
+    return LoadedDocument(_clean_title(title, stem), PDF_MIME, pages)
+
+
+def _load_text(data: bytes, stem: str) -> LoadedDocument:
+    text, encoding = decode_text(data)
+    return LoadedDocument(_clean_title(None, stem), TEXT_MIME, [text], encoding)
+
+
+def _load_markdown(data: bytes, stem: str) -> LoadedDocument:
+    text, encoding = decode_text(data)
+    title = markdown_title(text)
+    return LoadedDocument(
+        _clean_title(title, stem), MARKDOWN_MIME, [strip_markdown(text)], encoding
+    )
+
+
+def _load_html(data: bytes, stem: str) -> LoadedDocument:
+    html, encoding = decode_html(data)
+    title, text = read_html(html)
+    return LoadedDocument(_clean_title(title, stem), HTML_MIME, [text], encoding)
+
+
+def _load_docx(data: bytes, stem: str) -> LoadedDocument:
+    if data.startswith(_OLE_MAGIC):
+        raise LoadError("encrypted DOCX or legacy .doc file")
+    title, text = read_docx(data)
+    return LoadedDocument(_clean_title(title, stem), DOCX_MIME, [text])
+
+
+_LOADERS: dict[str, Callable[[bytes, str], LoadedDocument]] = {
+    PDF_MIME: _load_pdf,
+    TEXT_MIME: _load_text,
+    MARKDOWN_MIME: _load_markdown,
+    HTML_MIME: _load_html,
+    DOCX_MIME: _load_docx,
+}
+
+
+def _clean_title(title: str | None, stem: str) -> str:
+    """Titles are shown to users: normalized (no spaced-out kanji), on one line, bounded."""
+    cleaned = " ".join(normalize_text(title).split()) if title else ""
+    return cleaned[:_MAX_TITLE_CHARS] or stem

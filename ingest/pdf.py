@@ -1,0 +1,113 @@
+"""PDF text extraction with pypdf, one string per page."""
+
+import io
+import logging
+
+from pypdf import PasswordType, PdfReader
+
+from ingest.errors import LoadError
+
+_log = logging.getLogger(__name__)
+
+# Acrobat requires the end-of-file marker within the last 1024 bytes; a file cut short lacks it.
+# pypdf's lenient mode would otherwise rebuild what it can and return part of the document.
+_EOF_WINDOW = 1024
+_PLACEHOLDER_TITLES = frozenset({"untitled", "no title", "(anonymous)", "anonymous"})
+_MAX_TITLE_CHARS = 200
+
+
+class _ToDebug(logging.Handler):
+    """Re-emits pypdf's robustness warnings ("Ignoring wrong pointing object"...) at DEBUG.
+
+    In lenient mode pypdf logs dozens of them per damaged file; at WARNING they would reach
+    stderr through logging's last-resort handler or the application's root handler.
+    """
+
+    def emit(self, record: logging.LogRecord) -> None:
+        _log.debug("%s: %s", record.name, record.getMessage())
+
+
+def _route_pypdf_logs() -> None:
+    pypdf_logger = logging.getLogger("pypdf")
+    if not any(isinstance(h, _ToDebug) for h in pypdf_logger.handlers):
+        pypdf_logger.addHandler(_ToDebug())
+    pypdf_logger.propagate = False
+
+
+_route_pypdf_logs()
+
+
+def read_pdf(data: bytes) -> tuple[str | None, list[str]]:
+    """Extract ``(title, pages)`` from PDF bytes; ``pages`` keeps empty pages as "".
+
+    The title is the metadata title, else the first non-empty line of text, else None.
+    Raises LoadError for truncated, corrupt, encrypted and image-only PDFs.
+    """
+    if b"%%EOF" not in data[-_EOF_WINDOW:]:
+        raise LoadError("corrupt PDF: no end-of-file marker (truncated file?)")
+    # pypdf raises a wide range of exception types on damaged input (its own errors, but also
+    # KeyError, ValueError, zlib and struct errors); each becomes a LoadError with its message.
+    try:
+        reader = PdfReader(io.BytesIO(data), strict=False)
+        if reader.is_encrypted and not _decrypt_without_password(reader):
+            raise LoadError("encrypted PDF")
+        page_objects = list(reader.pages)
+    except LoadError:
+        raise
+    except Exception as exc:
+        raise LoadError(f"corrupt PDF: {_reason(exc)}") from exc
+    if not page_objects:
+        raise LoadError("corrupt PDF: no pages")
+
+    pages: list[str] = []
+    failures: list[str] = []
+    for number, page in enumerate(page_objects, start=1):
+        try:
+            pages.append(page.extract_text() or "")
+        except Exception as exc:
+            # One unreadable page should not cost the rest of the document; it stays empty so
+            # the page numbers of the others remain right.
+            _log.warning("PDF page %d: text extraction failed: %s", number, _reason(exc))
+            failures.append(_reason(exc))
+            pages.append("")
+    if len(failures) == len(pages):
+        raise LoadError(f"corrupt PDF: {failures[0]}")
+    if not any(page.strip() for page in pages):
+        raise LoadError("no extractable text (image-only PDF?)")
+    return _title(reader) or _first_line(pages), pages
+
+
+def _decrypt_without_password(reader: PdfReader) -> bool:
+    """Owner-password-only PDFs open with the empty user password; others cannot be read."""
+    try:
+        return reader.decrypt("") != PasswordType.NOT_DECRYPTED
+    except Exception as exc:  # unsupported algorithm, or the optional crypto library missing
+        _log.debug("PDF decryption failed: %s", exc)
+        return False
+
+
+def _title(reader: PdfReader) -> str | None:
+    try:
+        metadata = reader.metadata
+        title = metadata.title if metadata else None
+    except Exception as exc:  # damaged info dictionary: fall back to the text
+        _log.debug("PDF metadata unreadable: %s", exc)
+        return None
+    if not title:
+        return None
+    title = " ".join(str(title).split())
+    if not title or title.lower() in _PLACEHOLDER_TITLES:
+        return None
+    return title[:_MAX_TITLE_CHARS]
+
+
+def _first_line(pages: list[str]) -> str | None:
+    for page in pages:
+        for line in page.splitlines():
+            if line.strip():
+                return " ".join(line.split())[:_MAX_TITLE_CHARS]
+    return None
+
+
+def _reason(exc: Exception) -> str:
+    return str(exc) or type(exc).__name__

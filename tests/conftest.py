@@ -1,0 +1,92 @@
+"""Shared fixtures: the seed corpus and a real `kotae serve` on loopback."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+SEEDS = SHARED / "corpus" / "seeds-ja"
+DEV_QA = SHARED / "eval" / "dev-ja.jsonl"
+
+
+@pytest.fixture(scope="session")
+def seeds_dir() -> Path:
+    if not SEEDS.is_dir():
+        pytest.skip(f"seed corpus not found at {SEEDS}")
+    return SEEDS
+
+
+@pytest.fixture(scope="session")
+def model_cache_dir() -> Path:
+    """Converted models are cached per user, like in production, so tests don't rebuild them."""
+    return Path(os.environ.get("KOTAE_MODEL_CACHE_DIR", Path.home() / ".cache/kotae/models"))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Server:
+    def __init__(self, base_url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+        self.base_url = base_url
+        self.process = process
+        self.log = log
+
+
+def start_server(data_dir: Path, env: dict[str, str], timeout: float = 300) -> Server:
+    port = free_port()
+    log = data_dir / "server.log"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from app.cli import main; main()", "serve", "--port", str(port)],
+        cwd=ROOT,
+        env={**os.environ, "KOTAE_DATA_DIR": str(data_dir), **env},
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"kotae serve exited early:\n{log.read_text()[-3000:]}")
+        try:
+            if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+                return Server(base, process, log)
+        except httpx.TransportError:
+            pass
+        time.sleep(0.5)
+    process.kill()
+    raise RuntimeError(f"kotae serve not ready in {timeout}s:\n{log.read_text()[-3000:]}")
+
+
+def stop_server(server: Server) -> None:
+    server.process.terminate()
+    try:
+        server.process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        server.process.kill()
+
+
+@pytest.fixture(scope="session")
+def serve() -> Iterator[object]:
+    """Factory: start a real server with extra environment; all are stopped at session end."""
+    started: list[Server] = []
+
+    def factory(data_dir: Path, **env: str) -> Server:
+        server = start_server(data_dir, env)
+        started.append(server)
+        return server
+
+    yield factory
+    for server in started:
+        stop_server(server)

@@ -93,10 +93,25 @@ class Kotae:
     def answerer(self) -> Answerer:
         return Answerer(
             self.generator,
-            ExtractiveAnswerer(),
+            ExtractiveAnswerer(sentence_scorer=self.sentence_similarity),
             min_score=self.settings.min_answer_score,
             support_threshold=self.settings.support_threshold,
         )
+
+    def sentence_similarity(self, question: str, sentences: list[str]) -> list[float]:
+        """Question-sentence similarity spread to 0..1 within the candidates.
+
+        Raw cosines of a model sit in a narrow, model-specific band (e5: ~0.7-0.9), so only
+        their order among this question's candidates is meaningful to the extractive scorer.
+        """
+        if not sentences:
+            return []
+        query = self.embedder.encode_queries([question])[0]
+        cosines = self.embedder.encode_passages(sentences) @ query
+        low, high = float(cosines.min()), float(cosines.max())
+        if high - low < 1e-6:
+            return [0.5] * len(sentences)
+        return [float((c - low) / (high - low)) for c in cosines]
 
     @cached_property
     def ask_service(self) -> AskService:

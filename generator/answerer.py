@@ -1,0 +1,273 @@
+"""Answer a question from numbered passages: generate with citations, or extract, or abstain."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import AsyncIterator, Sequence
+
+from generator.citations import SupportScorer, parse_citations, verify
+from generator.errors import GeneratorResponseError, GeneratorTimeout, GeneratorUnavailable
+from generator.extractive import ExtractiveAnswerer
+from generator.language import (
+    abstention_message,
+    detect_language,
+    fallback_warning,
+    is_abstention,
+    unbacked_warning,
+    unsupported_warning,
+)
+from generator.lexical import EN_STOPWORDS
+from generator.openai_client import OpenAIGenerator
+from generator.prompt import TokenCounter, build_condense_messages, build_messages
+from generator.records import Answer, Passage
+
+History = Sequence[tuple[str, str]]  # (role, content), role "user" | "assistant", oldest first
+
+_FALLBACK_ERRORS = (GeneratorUnavailable, GeneratorTimeout)
+_CONTEXT_TOO_LONG = re.compile(r"context length|maximum context|too long|too large", re.I)
+_SHRINK_TRIES = 3  # full budget, then half, then a quarter
+# Names, numbers and katakana words ("ソラマメX3", "Q7", "2.4"), or runs of 2+ kanji.
+_SALIENT = re.compile(
+    r"[A-Za-z0-9\u30a1-\u30fa\u30fc][A-Za-z0-9\u30a1-\u30fa\u30fc.%\-]*|[\u3400-\u9fff\u3005]{2,}"
+)
+_REQUEST_WORDS = frozenset(
+    ["tell", "explain", "show", "give", "describe", "please", "know", "want"]
+)
+
+
+class Answerer:
+    """Orchestrates one answer: abstain on weak evidence, generate (or extract), check citations.
+
+    With a generator, an unreachable or slow server falls back to the extractive answer with a
+    warning; a server that rejects the request (4xx, unreadable reply) raises
+    ``GeneratorResponseError``, since that is a configuration fault, not an outage. With
+    ``fallback_when_unsupported`` a generated answer none of whose sentences is supported by a
+    valid citation is replaced by the extractive answer too (small models often cite nothing).
+    """
+
+    def __init__(
+        self,
+        generator: OpenAIGenerator | None,
+        extractive: ExtractiveAnswerer,
+        min_score: float = 0.0,
+        support_threshold: float = 0.5,
+        count_tokens: TokenCounter | None = None,
+        max_answer_tokens: int = 512,
+        support_scorer: SupportScorer | None = None,
+        fallback_when_unsupported: bool = False,
+    ) -> None:
+        self.generator = generator
+        self.extractive = extractive
+        self.min_score = min_score
+        self.support_threshold = support_threshold
+        self.count_tokens = count_tokens
+        self.max_answer_tokens = max_answer_tokens
+        self.support_scorer = support_scorer
+        self.fallback_when_unsupported = fallback_when_unsupported
+
+    @property
+    def mode(self) -> str:
+        """The mode of answers made here: "generative" with a generator, else "extractive"."""
+        return "extractive" if self.generator is None else "generative"
+
+    async def answer(
+        self, question: str, passages: Sequence[Passage], history: History = ()
+    ) -> Answer:
+        """Answer ``question`` from ``passages`` (rank order; passage n is passages[n-1])."""
+        language = detect_language(question)
+        if self._too_weak(passages):
+            return self._abstained(language)
+        if self.generator is None:
+            return self.extractive.answer(question, passages)
+        try:
+            text = await self._complete(self.generator, question, passages, history, language)
+        except _FALLBACK_ERRORS as exc:
+            return self._fallback(question, passages, fallback_warning(language, exc.message))
+        return self._finish(question, text, passages, language)
+
+    async def stream_answer(
+        self, question: str, passages: Sequence[Passage], history: History = ()
+    ) -> AsyncIterator[str | Answer]:
+        """Yield text pieces as they are generated, then the final ``Answer``.
+
+        The final Answer is authoritative: its text has invalid citations removed, and it may
+        differ from the streamed text entirely (abstention, or an extractive fallback when the
+        server failed mid-answer). Extractive and abstained answers arrive as one piece.
+        """
+        language = detect_language(question)
+        if self._too_weak(passages) or self.generator is None:
+            final = (
+                self._abstained(language)
+                if self._too_weak(passages)
+                else self.extractive.answer(question, passages)
+            )
+            yield final.text
+            yield final
+            return
+        pieces: list[str] = []
+        try:
+            for attempt in range(_SHRINK_TRIES):
+                messages, max_tokens = await self._messages(
+                    self.generator, question, passages, history, language, 0.5**attempt
+                )
+                try:
+                    async for piece in self.generator.stream(messages, max_tokens=max_tokens):
+                        pieces.append(piece)
+                        yield piece
+                    break
+                except GeneratorResponseError as exc:
+                    if pieces or attempt == _SHRINK_TRIES - 1 or not _too_long(exc):
+                        raise
+        except _FALLBACK_ERRORS as exc:
+            final = self._fallback(question, passages, fallback_warning(language, exc.message))
+            if not pieces:
+                yield final.text
+            yield final
+            return
+        yield self._finish(question, "".join(pieces), passages, language)
+
+    async def condense(self, question: str, history: History) -> str:
+        """A standalone search query for a follow-up question.
+
+        With a generator the model rewrites the question. Without one (or when it is down, or
+        its reply is unusable) a heuristic appends the salient terms of the last user turn that
+        the question lacks (names, numbers, katakana and kanji words), which is what keyword
+        and dense retrieval need to resolve "それは何層？" / "how many does it have?".
+        """
+        if not history:
+            return question
+        if self.generator is not None:
+            try:
+                reply = await self.generator.complete(
+                    build_condense_messages(history, question), max_tokens=128
+                )
+            except _FALLBACK_ERRORS:
+                reply = ""
+            rewritten = _clean_rewrite(reply, question)
+            # A model that echoes the question resolved nothing; the heuristic at least adds
+            # the earlier turn's terms.
+            if rewritten and _norm(rewritten) != _norm(question):
+                return rewritten
+        return heuristic_condense(question, history)
+
+    def _too_weak(self, passages: Sequence[Passage]) -> bool:
+        # The best score, not passages[0]'s: a reranker may order by something else.
+        return not passages or max(p.score for p in passages) < self.min_score
+
+    def _abstained(self, language: str) -> Answer:
+        return Answer(abstention_message(language), (), (), True, self.mode, language)
+
+    def _fallback(self, question: str, passages: Sequence[Passage], warning: str) -> Answer:
+        answer = self.extractive.answer(question, passages)
+        return Answer(
+            answer.text,
+            answer.cited,
+            answer.sentences,
+            answer.abstained,
+            answer.mode,
+            answer.language,
+            (*answer.warnings, warning),
+        )
+
+    async def _messages(
+        self,
+        generator: OpenAIGenerator,
+        question: str,
+        passages: Sequence[Passage],
+        history: History,
+        language: str,
+        scale: float,
+    ) -> tuple[list[dict[str, str]], int]:
+        max_len = await generator.max_model_len()
+        answer_tokens = self.max_answer_tokens
+        context: int | None = None
+        if max_len is not None:
+            answer_tokens = min(answer_tokens, max_len // 4)
+            # Shrink only the room for passages: the answer keeps its budget.
+            context = answer_tokens + int((max_len - answer_tokens) * scale)
+        messages = build_messages(
+            question,
+            passages,
+            language,
+            history,
+            max_context_tokens=context,
+            max_answer_tokens=answer_tokens,
+            count_tokens=self.count_tokens,
+        )
+        return messages, answer_tokens
+
+    async def _complete(
+        self,
+        generator: OpenAIGenerator,
+        question: str,
+        passages: Sequence[Passage],
+        history: History,
+        language: str,
+    ) -> str:
+        for attempt in range(_SHRINK_TRIES):
+            messages, max_tokens = await self._messages(
+                generator, question, passages, history, language, 0.5**attempt
+            )
+            try:
+                return await generator.complete(messages, max_tokens=max_tokens)
+            except GeneratorResponseError as exc:
+                # Our token estimate can be low for the server's tokenizer: retry smaller.
+                if attempt == _SHRINK_TRIES - 1 or not _too_long(exc):
+                    raise
+        raise AssertionError("unreachable")
+
+    def _finish(
+        self, question: str, text: str, passages: Sequence[Passage], language: str
+    ) -> Answer:
+        clean, parsed = parse_citations(text, len(passages))
+        if not clean.strip():
+            return self._fallback(question, passages, unbacked_warning(language))
+        sentences = verify(parsed, passages, self.support_threshold, self.support_scorer)
+        claims = [s for s in sentences if s.passages and s.supported]
+        if is_abstention(clean) and not claims:
+            return self._abstained(language)
+        if self.fallback_when_unsupported and not claims:
+            return self._fallback(question, passages, unbacked_warning(language))
+        cited = tuple(dict.fromkeys(n for s in sentences for n in s.passages))
+        unsupported = sum(not s.supported for s in sentences)
+        warnings = (
+            (unsupported_warning(language, unsupported, len(sentences)),) if unsupported else ()
+        )
+        return Answer(clean.strip(), cited, sentences, False, "generative", language, warnings)
+
+
+def heuristic_condense(question: str, history: History, max_terms: int = 8) -> str:
+    """The question plus salient terms of the last user turn that it does not already contain."""
+    last_user = next((content for role, content in reversed(history) if role == "user"), "")
+    have = unicodedata.normalize("NFKC", question).lower()
+    terms: list[str] = []
+    for term in _SALIENT.findall(unicodedata.normalize("NFKC", last_user)):
+        term = term.rstrip(".-")
+        key = term.lower()
+        if len(term) < 2 and not term.isdigit():
+            continue
+        if key in EN_STOPWORDS or key in _REQUEST_WORDS or key in have or term in terms:
+            continue
+        terms.append(term)
+        if len(terms) == max_terms:
+            break
+    return f"{question} {' '.join(terms)}" if terms else question
+
+
+def _clean_rewrite(reply: str, question: str) -> str:
+    lines = [line.strip() for line in reply.strip().splitlines() if line.strip()]
+    if not lines:
+        return ""
+    text = re.sub(r"^(?:standalone question|question|質問)\s*[:：]\s*", "", lines[0], flags=re.I)
+    text = text.strip().strip("\"'「」『』").strip()
+    # A rewrite much longer than the question is the model answering or rambling.
+    return text if 0 < len(text) <= 3 * len(question) + 200 else ""
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"[\s?？。.!！]+", "", unicodedata.normalize("NFKC", text).lower())
+
+
+def _too_long(exc: GeneratorResponseError) -> bool:
+    return exc.status_code == 400 and bool(_CONTEXT_TOO_LONG.search(exc.message))

@@ -1,0 +1,290 @@
+"""Answers without a language model: quote the passage sentences that best answer the question."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from generator.language import abstention_message, detect_language
+from generator.lexical import CLOSERS, features, is_terminal, normalize
+from generator.records import Answer, CitedSentence, Passage
+
+SentenceScorer = Callable[[str, list[str]], list[float]]
+
+# Slide bullets inside a line: " ・ ", "•", "●", "▪", "■" (a "・" between words, as in
+# "ソラマメ・ルーター", is not a bullet: it needs spaces around it or a line start).
+_BULLETS = re.compile(r"\s+・\s+|^\s*・\s*|\s*[•●▪■◆]\s*")
+_TERMINALS_END = tuple("。！？.!?")
+_DIGIT = re.compile(r"\d")
+_EN_NUMBER_WORDS = (
+    r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|"
+    r"fifty|hundred|thousand|million|billion|dozen|half|double|twice"
+)
+_JA_NUMERALS = "0-9０-９一二三四五六七八九十百千万億"
+# 何層 / 何本 / 何% / 何パーセント (not 何を, 何が: those ask "what", not "how many").
+_JA_COUNTER_Q = re.compile(r"何\s*([\u3400-\u9fff]|[ァ-ヶー]+|%)")
+_JA_QUANTITY_Q = re.compile(
+    r"いくつ|いくら|どのくらい|どれくらい|どれだけ|どの程度|何\s*[\u3400-\u9fffァ-ヶ%]"
+)
+_EN_QUANTITY_Q = re.compile(
+    r"\bhow (?:many|much|long|large|big|old|far|often|fast|heavy|high|wide)\b"
+    r"|\bwhat (?:percentage|percent|share|number|year|size|version|date)\b|\bwhen\b",
+    re.IGNORECASE,
+)
+_EN_HOW_MANY_NOUN = re.compile(r"\bhow many ([a-z]+)", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    text: str
+    passage: int  # 0-based passage index
+    position: int  # order inside the passage
+    feats: frozenset[str]
+
+
+class ExtractiveAnswerer:
+    """Pick the sentences of the top passages that best answer a question and cite them.
+
+    A sentence scores by the (rarity-weighted) share of the question's content features it
+    contains, plus ``sentence_scorer``'s semantic similarity when given, plus a small prior for
+    higher-ranked passages; quantity questions ("何層", "how many") favour sentences with
+    numbers. Without a ``sentence_scorer`` a question in one language rarely matches passages in
+    the other (only numbers and Latin names overlap), so pass one for cross-lingual use.
+    """
+
+    def __init__(
+        self,
+        sentence_scorer: SentenceScorer | None = None,
+        max_passages: int = 5,
+        min_score: float = 0.1,
+        min_chars: int = 6,
+        max_chars: int = 240,
+    ) -> None:
+        if max_passages < 1 or min_chars < 1 or max_chars <= min_chars:
+            raise ValueError("need max_passages >= 1 and 1 <= min_chars < max_chars")
+        self.sentence_scorer = sentence_scorer
+        self.max_passages = max_passages
+        self.min_score = min_score
+        self.min_chars = min_chars
+        self.max_chars = max_chars
+
+    def answer(
+        self,
+        question: str,
+        passages: Sequence[Passage],
+        max_sentences: int = 2,
+        sentence_scorer: SentenceScorer | None = None,
+    ) -> Answer:
+        """Answer from the passages' own sentences, each followed by its [n].
+
+        ``sentence_scorer(question, sentences)`` (default: the one given to the constructor)
+        returns one similarity per sentence, about 0..1. Returns an abstained answer when no
+        sentence reaches ``min_score`` of content score (overlap and similarity).
+        """
+        language = detect_language(question)
+        scorer = sentence_scorer or self.sentence_scorer
+        candidates = [
+            c for i, p in enumerate(passages[: self.max_passages]) for c in self._split(i, p)
+        ]
+        if not candidates or max_sentences < 1:
+            return _abstained(language)
+
+        content = _lexical_scores(question, candidates, passages)
+        if scorer is not None:
+            semantic = scorer(question, [c.text for c in candidates])
+            if len(semantic) != len(candidates):
+                raise ValueError("sentence_scorer returned a score count unlike the sentences")
+            content = [
+                0.6 * lex + 0.4 * min(max(s, 0.0), 1.0)
+                for lex, s in zip(content, semantic, strict=True)
+            ]
+        bonus = _quantity_bonus(question, candidates)
+        totals = [
+            score + 0.1 / (1 + c.passage) + extra
+            for c, score, extra in zip(candidates, content, bonus, strict=True)
+        ]
+
+        order = sorted(range(len(candidates)), key=lambda i: totals[i], reverse=True)
+        if content[order[0]] < self.min_score:
+            return _abstained(language)
+        chosen = [order[0]]
+        for i in order[1:]:
+            if len(chosen) == max_sentences:
+                break
+            # A second sentence must be nearly as relevant, not merely on the same topic.
+            if content[i] < max(self.min_score, 0.6 * content[order[0]]):
+                continue
+            if any(_near_duplicate(candidates[i], candidates[j]) for j in chosen):
+                continue
+            chosen.append(i)
+        picked = sorted((candidates[i] for i in chosen), key=lambda c: (c.passage, c.position))
+        return _answer(picked, language)
+
+    def _split(self, index: int, passage: Passage) -> list[_Candidate]:
+        """Sentence-like fragments of a passage: short ones merged, long ones cut."""
+        pieces: list[str] = []
+        for line in passage.text.splitlines():
+            for part in _BULLETS.split(line):
+                pieces.extend(_sentences(part))
+        merged: list[str] = []
+        carry = ""
+        for piece in pieces:
+            piece = _join(carry, piece) if carry else piece
+            if _size(piece) < self.min_chars:
+                carry = piece
+                continue
+            carry = ""
+            merged.extend(_cut(piece, self.max_chars))
+        if carry:
+            if merged and _size(merged[-1]) + _size(carry) <= self.max_chars:
+                merged[-1] = _join(merged[-1], carry)
+            elif sum(ch.isalnum() for ch in carry) >= 2:
+                merged.append(carry)
+        return [
+            _Candidate(text, index, pos, frozenset(features(text)))
+            for pos, text in enumerate(merged)
+        ]
+
+
+def _sentences(text: str) -> list[str]:
+    out: list[str] = []
+    start = 0
+    for i in range(len(text)):
+        if i >= start and is_terminal(text, i):
+            end = i + 1
+            while end < len(text) and text[end] in CLOSERS:
+                end += 1
+            out.append(text[start:end].strip())
+            start = end
+    out.append(text[start:].strip())
+    return [s for s in out if any(ch.isalnum() for ch in s)]
+
+
+def _size(text: str) -> int:
+    return sum(not ch.isspace() for ch in text)
+
+
+def _join(a: str, b: str) -> str:
+    # Fragments are separate bullets or lines unless a Japanese sentence ended.
+    return a + b if a.endswith(("。", "！", "？")) else f"{a} {b}"
+
+
+def _cut(text: str, max_chars: int) -> list[str]:
+    """Cut an over-long fragment (slides and PDFs often lack punctuation) at commas/spaces."""
+    out: list[str] = []
+    while len(text) > max_chars:
+        window = text[:max_chars]
+        at = max(window.rfind("、"), window.rfind(", "), window.rfind("，"), window.rfind(" "))
+        at = at + 1 if at > max_chars // 2 else max_chars
+        out.append(text[:at].strip())
+        text = text[at:].strip()
+    if text:
+        out.append(text)
+    return out
+
+
+def _lexical_scores(
+    question: str, candidates: Sequence[_Candidate], passages: Sequence[Passage]
+) -> list[float]:
+    """Share of the question's features each candidate has, rarer features weighing more.
+
+    Numbers and capitalised names weigh more. A match on a word of the candidate's own passage
+    title, or of every passage, weighs less: that is the topic retrieval already matched
+    ("ソラマメX3"), while the answer is the sentence about the aspect asked ("アンテナ").
+    """
+    q_feats = features(question)
+    if not q_feats:
+        return [0.0] * len(candidates)
+    n = len(candidates)
+    entities = _entity_features(question)
+    weights: dict[str, float] = {}
+    for f in q_feats:
+        df = sum(f in c.feats for c in candidates)
+        weights[f] = math.log(1 + n / max(df, 1)) * (1.5 if f in entities else 1.0)
+    total = sum(weights.values())
+    considered = passages[: 1 + max(c.passage for c in candidates)]
+    everywhere = _in_every_passage(q_feats, considered)
+    titles = [features(p.title) for p in considered]
+    raw = []
+    for c in candidates:
+        topic = titles[c.passage] | everywhere
+        matched = sum(w * (0.3 if f in topic else 1.0) for f, w in weights.items() if f in c.feats)
+        raw.append(matched / total)
+    scores = list(raw)
+    for i, c in enumerate(candidates):
+        if c.text.rstrip().endswith(("?", "？")):
+            # A question in a passage (FAQ) is not the answer; the sentence after it may be.
+            scores[i] = 0.3 * raw[i]
+            nxt = i + 1
+            if nxt < len(candidates) and candidates[nxt].passage == c.passage:
+                scores[nxt] = max(scores[nxt], 0.8 * raw[i])
+    return scores
+
+
+def _in_every_passage(q_feats: set[str], passages: Sequence[Passage]) -> set[str]:
+    """Question features found in every passage (title or text): the shared topic."""
+    if len(passages) < 2:
+        return set()
+    common = set(q_feats)
+    for p in passages:
+        common &= features(f"{p.title}\n{p.text}")
+    return common
+
+
+def _entity_features(question: str) -> set[str]:
+    """Features that look like names or numbers: digits and capitalised Latin words."""
+    ents = {f for f in features(question) if _DIGIT.search(f)}
+    for word in re.findall(r"\b[A-Z][A-Za-z0-9]*\b", question):
+        ents |= features(word)
+    return ents
+
+
+def _quantity_bonus(question: str, candidates: Sequence[_Candidate]) -> list[float]:
+    """For "how many" questions: sentences with numbers, more so a number with the unit asked."""
+    q = normalize(question)
+    if not (_JA_QUANTITY_Q.search(q) or _EN_QUANTITY_Q.search(q)):
+        return [0.0] * len(candidates)
+    unit: re.Pattern[str] | None = None
+    if m := _JA_COUNTER_Q.search(q):
+        unit = re.compile(rf"[{_JA_NUMERALS}][{_JA_NUMERALS}.,]*\s*{re.escape(m.group(1))}")
+    elif m := _EN_HOW_MANY_NOUN.search(q):
+        noun = m.group(1).rstrip("s")
+        unit = re.compile(rf"(?:\d[\d.,]*|\b(?:{_EN_NUMBER_WORDS}))\s+(?:\w+\s+)?{noun}")
+    number = re.compile(rf"\d|\b(?:{_EN_NUMBER_WORDS})\b")
+    out = []
+    for c in candidates:
+        text = normalize(c.text)
+        bonus = 0.15 if number.search(text) else 0.0
+        if unit is not None and unit.search(text):
+            bonus += 0.15
+        out.append(bonus)
+    return out
+
+
+def _near_duplicate(a: _Candidate, b: _Candidate) -> bool:
+    # Overlapping chunks repeat sentences; one copy is enough.
+    if not a.feats or not b.feats:
+        return normalize(a.text) == normalize(b.text)
+    return len(a.feats & b.feats) / min(len(a.feats), len(b.feats)) >= 0.8
+
+
+def _answer(picked: Sequence[_Candidate], language: str) -> Answer:
+    # Marker and spacing follow the quoted text's script, not the question's language.
+    parts: list[str] = []
+    for prev, c in zip([None, *picked], picked, strict=False):
+        if prev is not None:
+            if not prev.text.endswith(_TERMINALS_END):
+                parts.append("\n")  # slide bullets without punctuation: one per line
+            elif prev.text[-1].isascii():
+                parts.append(" ")
+        marker = f"[{c.passage + 1}]"
+        parts.append(f"{c.text} {marker}" if c.text[-1].isascii() else f"{c.text}{marker}")
+    cited = tuple(dict.fromkeys(c.passage + 1 for c in picked))
+    sentences = tuple(CitedSentence(c.text, (c.passage + 1,), True, 1.0) for c in picked)
+    return Answer("".join(parts), cited, sentences, False, "extractive", language)
+
+
+def _abstained(language: str) -> Answer:
+    return Answer(abstention_message(language), (), (), True, "extractive", language)

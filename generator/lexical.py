@@ -1,0 +1,97 @@
+"""Language-light lexical features and sentence boundaries shared by citations and extraction.
+
+Japanese has no spaces, so CJK text is compared by character bigrams within runs of kanji /
+katakana; hiragana (particles, verb endings) is treated as function text and skipped. Latin
+text is compared by lower-cased words minus a short stop list. Both are NFKC-normalised first.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Kanji (incl. 々), katakana (not the middle dot ・, which separates), long-vowel mark.
+_CJK_CONTENT = re.compile(
+    r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3005\u30a1-\u30fa\u30fc-\u30ff]+"
+)
+_HIRAGANA = re.compile(r"[\u3041-\u309f]+")
+_WORD = re.compile(r"[a-z0-9]+(?:[.,][0-9]+)*")
+# Question words carry no content: "何層" should match "12層" on 層.
+_CJK_QUESTION_CHARS = re.compile(r"[何誰]")
+
+_STOPWORDS_TEXT = """a an the and or but if of to in on at by for with from as into about than then
+so is are was were be been being am do does did done has have had having it its this that these
+those there here what which who whom whose when where why how many much can could will would shall
+should may might must not no yes i you he she we they me him her us them my your his our their also
+just only very more most such some any all each other"""
+EN_STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
+
+_ABBREVIATIONS_TEXT = (
+    "e.g i.e etc vs mr mrs ms dr prof fig figs no nos p pp vol cf approx inc ltd jr sr st"
+)
+_ABBREVIATIONS = frozenset(_ABBREVIATIONS_TEXT.split())
+CLOSERS = "\"')]}」』）】〉》’”"
+_CJK_TERMINALS = "。！？．"
+
+
+def normalize(text: str) -> str:
+    """NFKC + lower case: folds full-width letters/digits and Kangxi radicals from PDFs."""
+    return unicodedata.normalize("NFKC", text).lower()
+
+
+def _stem(word: str) -> str:
+    # Crude plural folding so "layers" meets "layer"; good enough for overlap scoring.
+    if len(word) > 3 and word.endswith("s") and not word.endswith("ss") and not word.isdigit():
+        return word[:-1]
+    return word
+
+
+def features(text: str) -> set[str]:
+    """Content features of a text: CJK bigrams (unigrams for 1-char runs) and Latin words."""
+    norm = normalize(text)
+    feats: set[str] = set()
+    for word in _WORD.findall(norm):
+        word = word.replace(",", "")
+        if word not in EN_STOPWORDS:
+            feats.add(_stem(word))
+    for run in _CJK_CONTENT.findall(_CJK_QUESTION_CHARS.sub(" ", norm)):
+        feats.update(_grams(run))
+    if not feats:
+        # All-hiragana text would otherwise have no features at all.
+        for run in _HIRAGANA.findall(norm):
+            feats.update(_grams(run))
+    return feats
+
+
+def _grams(run: str) -> list[str]:
+    if len(run) == 1:
+        return [run]
+    return [run[i : i + 2] for i in range(len(run) - 1)]
+
+
+def is_terminal(text: str, i: int) -> bool:
+    """True when text[i] ends a sentence (。！？ always; Latin .!? only before space/end)."""
+    ch = text[i]
+    if ch in _CJK_TERMINALS:
+        return True
+    if ch not in ".!?":
+        return False
+    nxt = text[i + 1] if i + 1 < len(text) else ""
+    if nxt and not (nxt.isspace() or nxt in CLOSERS or nxt in "[［【" or _is_cjk(nxt)):
+        return False  # 3.5, example.com, a.b
+    if ch != ".":
+        return True
+    line_start = text.rfind("\n", 0, i) + 1
+    before = text[line_start:i]
+    if before.strip().isdigit():
+        return False  # numbered list item "1. ..."
+    m = re.search(r"([A-Za-z][A-Za-z.]*)$", before)
+    if m:
+        token = m.group(1).lower()
+        if token in _ABBREVIATIONS or (len(token) == 1 and m.group(1).isupper()):
+            return False  # e.g. / p. 3 / J. Smith
+    return True
+
+
+def _is_cjk(ch: str) -> bool:
+    return "\u3040" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff" or "\uff00" <= ch <= "\uffef"

@@ -1,0 +1,145 @@
+"""Citation markers: parsing, cleaning, sentence attachment, and support checks."""
+
+from __future__ import annotations
+
+import pytest
+
+from generator.citations import parse_citations, verify
+from generator.records import Passage
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.mark.parametrize(
+    ("answer", "clean", "numbers"),
+    [
+        ("It has four antennas [1].", "It has four antennas [1].", (1,)),
+        ("It has four antennas [1, 3].", "It has four antennas [1][3].", (1, 3)),
+        ("It has four antennas [2-4].", "It has four antennas [2][3][4].", (2, 3, 4)),
+        ("It has four antennas [2][1][2].", "It has four antennas [2][1][2].", (2, 1)),
+        ("アンテナは4本です［１］。", "アンテナは4本です[1]。", (1,)),
+        ("アンテナは4本です【２，３】。", "アンテナは4本です[2][3]。", (2, 3)),
+        ("アンテナは4本です[1、2]。", "アンテナは4本です[1][2]。", (1, 2)),
+        ("It has four antennas [3 – 4].", "It has four antennas [3][4].", (3, 4)),
+    ],
+)
+def test_marker_forms(answer: str, clean: str, numbers: tuple[int, ...]) -> None:
+    text, sentences = parse_citations(answer, n_passages=4)
+    assert text == clean
+    assert len(sentences) == 1
+    assert sentences[0][1] == numbers
+    assert "[" not in sentences[0][0] and "［" not in sentences[0][0]
+
+
+def test_numbers_naming_no_passage_are_dropped() -> None:
+    text, sentences = parse_citations("A fact [1, 7]. Another fact [9]. Zero [0].", n_passages=3)
+    assert text == "A fact [1]. Another fact. Zero."
+    assert sentences == [("A fact.", (1,)), ("Another fact.", ()), ("Zero.", ())]
+
+
+def test_huge_range_is_not_expanded() -> None:
+    _, sentences = parse_citations("Claim [1-500].", n_passages=3)
+    assert sentences == [("Claim.", (1,))]
+
+
+def test_marker_after_japanese_full_stop_belongs_to_previous_sentence() -> None:
+    text, sentences = parse_citations(
+        "本体は320グラムです。[1]保証期間は2年です。[2][3]", n_passages=3
+    )
+    assert text == "本体は320グラムです。[1]保証期間は2年です。[2][3]"
+    assert sentences == [("本体は320グラムです。", (1,)), ("保証期間は2年です。", (2, 3))]
+
+
+def test_marker_after_latin_period_belongs_to_previous_sentence() -> None:
+    _, sentences = parse_citations("It weighs 320 g. [2] The warranty is 2 years.[1]", 2)
+    assert sentences == [("It weighs 320 g.", (2,)), ("The warranty is 2 years.", (1,))]
+
+
+def test_marker_line_on_its_own_cites_the_sentence_above() -> None:
+    _, sentences = parse_citations("It weighs 320 g.\n[1][2]\nIt is blue [2].", 2)
+    assert sentences == [("It weighs 320 g.", (1, 2)), ("It is blue.", (2,))]
+
+
+def test_decimals_abbreviations_and_list_numbers_do_not_split() -> None:
+    _, sentences = parse_citations(
+        "Speed is 2.4 Gbps, e.g. in the lab [1]. See p. 3 [2].\n1. First item [1]", 2
+    )
+    assert [s for s, _ in sentences] == [
+        "Speed is 2.4 Gbps, e.g. in the lab.",
+        "See p. 3.",
+        "First item",
+    ]
+
+
+def test_bullets_and_newlines_split_sentences() -> None:
+    answer = "主な仕様:\n- 重さ 320グラム [1]\n・ 保証 2年 [2]\n* Colour: blue [1]"
+    _, sentences = parse_citations(answer, 2)
+    assert sentences == [
+        ("主な仕様:", ()),
+        ("重さ 320グラム", (1,)),
+        ("保証 2年", (2,)),
+        ("Colour: blue", (1,)),
+    ]
+
+
+def test_question_and_exclamation_marks_split() -> None:
+    _, sentences = parse_citations("本当？はい！そうです[1]。Really? Yes! [2]", 2)
+    assert [s for s, _ in sentences] == ["本当？", "はい！", "そうです。", "Really?", "Yes!"]
+    assert sentences[-1][1] == (2,)
+
+
+PASSAGES = [
+    Passage("ソラマメX3は家庭向けの無線ルーターです。本体は320グラムです。", "X3 概要", 1, 0.9),
+    Passage("The Quill Q7 tablet weighs 380 grams and has a 10.3-inch screen.", "Q7", None, 0.8),
+]
+
+
+def test_verify_supported_and_unsupported() -> None:
+    checked = verify(
+        [
+            ("X3の本体は320グラムです。", (1,)),
+            ("X3は火星探査機に搭載されています。", (1,)),
+            ("The Q7 weighs 380 grams.", (2,)),
+            ("The Q7 runs on solar power.", (2,)),
+        ],
+        PASSAGES,
+        threshold=0.5,
+    )
+    assert [c.supported for c in checked] == [True, False, True, False]
+    assert checked[0].support == pytest.approx(1.0)
+    assert checked[2].support == pytest.approx(1.0)
+    assert checked[1].support < 0.5 and checked[3].support < 0.5
+
+
+def test_verify_takes_the_best_cited_passage() -> None:
+    (checked,) = verify([("The Q7 weighs 380 grams.", (1, 2))], PASSAGES)
+    assert checked.passages == (1, 2)
+    assert checked.support == pytest.approx(1.0)
+
+
+def test_uncited_sentence_is_unsupported_unless_it_abstains() -> None:
+    checked = verify(
+        [
+            ("The Q7 weighs 380 grams.", ()),
+            ("The documents don't say.", ()),
+            ("提示された文書には、この質問に答える情報が見つかりませんでした。", ()),
+        ],
+        PASSAGES,
+    )
+    assert [c.supported for c in checked] == [False, True, True]
+
+
+def test_threshold_decides() -> None:
+    sentence = [("The Q7 weighs 380 grams on solar power in deep space.", (2,))]  # 4 of 8
+    (low,) = verify(sentence, PASSAGES, threshold=0.4)
+    (high,) = verify(sentence, PASSAGES, threshold=0.6)
+    assert low.support == high.support == pytest.approx(0.5)
+    assert low.supported and not high.supported
+
+
+def test_support_scorer_can_vouch_across_languages() -> None:
+    sentence = [("The X3 router is intended for homes.", (1,))]
+    (lexical,) = verify(sentence, PASSAGES)
+    (semantic,) = verify(sentence, PASSAGES, support_scorer=lambda s, texts: [0.8] * len(texts))
+    assert not lexical.supported
+    assert semantic.supported and semantic.support == pytest.approx(0.8)

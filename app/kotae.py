@@ -94,7 +94,8 @@ class Kotae:
         return Answerer(
             self.generator,
             ExtractiveAnswerer(sentence_scorer=self.sentence_similarity),
-            min_score=self.settings.min_answer_score,
+            min_score=self.settings.resolved_min_answer_score,
+            min_coverage=self.settings.min_answer_coverage,
             support_threshold=self.settings.support_threshold,
         )
 

@@ -27,8 +27,12 @@ class Settings(BaseSettings):
     chunk_tokens: int = 200
     chunk_overlap_tokens: int = 40
     embed_batch_size: int = 32
-    # Below this dense similarity of the best passage, Kotae abstains (calibrated on dev-ja).
-    min_answer_score: float = 0.0
+    # Abstain when the best passage's dense similarity is below this, or when no passage holds
+    # this share of a Japanese question's content words. Calibrated for the default model on
+    # dev-ja (answerable ≥ 0.82 / ≥ 0.40, unanswerable ≤ 0.815 / ≤ 0.25). Unset = 0.80 for the
+    # default model and 0 (no score threshold) for a configured one, whose scale is unknown.
+    min_answer_score: float | None = None
+    min_answer_coverage: float = 0.34
     support_threshold: float = 0.5
     job_stale_seconds: float = 30.0
     top_k: int = Field(default=5, ge=1, le=100)
@@ -38,6 +42,12 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'kotae.db').resolve()}"
+
+    @property
+    def resolved_min_answer_score(self) -> float:
+        if self.min_answer_score is not None:
+            return self.min_answer_score
+        return 0.80 if self.embedding_model is None else 0.0
 
     @property
     def index_dir(self) -> Path:

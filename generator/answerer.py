@@ -17,7 +17,7 @@ from generator.language import (
     unbacked_warning,
     unsupported_warning,
 )
-from generator.lexical import EN_STOPWORDS
+from generator.lexical import EN_STOPWORDS, features
 from generator.openai_client import OpenAIGenerator
 from generator.prompt import TokenCounter, build_condense_messages, build_messages
 from generator.records import Answer, Passage
@@ -51,6 +51,7 @@ class Answerer:
         generator: OpenAIGenerator | None,
         extractive: ExtractiveAnswerer,
         min_score: float = 0.0,
+        min_coverage: float = 0.0,
         support_threshold: float = 0.5,
         count_tokens: TokenCounter | None = None,
         max_answer_tokens: int = 512,
@@ -60,6 +61,7 @@ class Answerer:
         self.generator = generator
         self.extractive = extractive
         self.min_score = min_score
+        self.min_coverage = min_coverage
         self.support_threshold = support_threshold
         self.count_tokens = count_tokens
         self.max_answer_tokens = max_answer_tokens
@@ -76,7 +78,7 @@ class Answerer:
     ) -> Answer:
         """Answer ``question`` from ``passages`` (rank order; passage n is passages[n-1])."""
         language = detect_language(question)
-        if self._too_weak(passages):
+        if self._too_weak(question, passages):
             return self._abstained(language)
         if self.generator is None:
             return self.extractive.answer(question, passages)
@@ -96,12 +98,9 @@ class Answerer:
         server failed mid-answer). Extractive and abstained answers arrive as one piece.
         """
         language = detect_language(question)
-        if self._too_weak(passages) or self.generator is None:
-            final = (
-                self._abstained(language)
-                if self._too_weak(passages)
-                else self.extractive.answer(question, passages)
-            )
+        weak = self._too_weak(question, passages)
+        if weak or self.generator is None:
+            final = self._abstained(language) if weak else self.extractive.answer(question, passages)
             yield final.text
             yield final
             return
@@ -151,9 +150,20 @@ class Answerer:
                 return rewritten
         return heuristic_condense(question, history)
 
-    def _too_weak(self, passages: Sequence[Passage]) -> bool:
+    def _too_weak(self, question: str, passages: Sequence[Passage]) -> bool:
+        """Weak evidence: the best score is low, or (same-script questions only) no passage
+        shares enough of the question's content words. Coverage is not applied to Latin-script
+        questions, which may rightly be answered from passages in Japanese."""
         # The best score, not passages[0]'s: a reranker may order by something else.
-        return not passages or max(p.score for p in passages) < self.min_score
+        if not passages or max(p.score for p in passages) < self.min_score:
+            return True
+        if self.min_coverage <= 0 or detect_language(question) != "ja":
+            return False
+        wanted = features(question)
+        if not wanted:
+            return False
+        best = max(len(wanted & features(p.text)) for p in passages)
+        return best / len(wanted) < self.min_coverage
 
     def _abstained(self, language: str) -> Answer:
         return Answer(abstention_message(language), (), (), True, self.mode, language)

@@ -361,7 +361,7 @@ export async function ask(question, turns = history.slice(-MAX_TURNS)) {
   const controller = new AbortController();
   active = { controller };
   setBusy(true);
-  const body = { question, history: [], stream: true };
+  const body = { question, history: turns, stream: true };
   if (store.collection) body.collection = store.collection;
   const retry = () => {
     asked.remove();

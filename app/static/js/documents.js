@@ -133,6 +133,10 @@ class JobCard {
   }
 
   renderFiles(files) {
+    // Polls repeat the same state; re-rendering it would make screen readers repeat it too.
+    const signature = JSON.stringify(files.map((f) => [f.name, f.status, f.error]));
+    if (signature === this.signature) return;
+    this.signature = signature;
     this.files.replaceChildren(...files.map((f) => {
       const li = el("li", `job-file file-${f.status}`);
       li.dataset.name = f.name;
@@ -146,7 +150,11 @@ class JobCard {
     this.el.className = `job job-${job.status}`;
     this.el.dataset.status = job.status;
     const key = { queued: "jobQueued", running: "jobRunning", done: "jobDone", failed: "jobFailed" };
-    this.status.textContent = t(key[job.status] || "jobRunning");
+    const failed = job.files.filter((f) => f.status === "failed").length;
+    this.status.textContent = job.status === "done" && failed
+      ? t("jobDoneFailed", { n: failed })
+      : t(key[job.status] || "jobRunning");
+    this.el.classList.toggle("job-partial", job.status === "done" && failed > 0);
     const total = job.files_total || job.files.length || 1;
     this.bar.setAttribute("aria-valuemax", String(total));
     this.bar.setAttribute("aria-valuenow", String(job.files_done));

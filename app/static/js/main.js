@@ -60,6 +60,11 @@ function init() {
   onDocuments(renderCollections);
   onDocuments((docs) => {
     $("welcome").querySelector("p").textContent = t(docs.size ? "welcomeText" : "welcomeNoDocs");
+    $("welcome-upload").hidden = docs.size > 0;
+  });
+  $("welcome-upload").addEventListener("click", () => {
+    if (!docsOpen()) setDocsOpen(true);
+    $("pick-files").focus();
   });
 
   $("collection").addEventListener("change", (event) => {

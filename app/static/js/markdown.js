@@ -257,7 +257,7 @@ function blocks(lines, parent, opts) {
     i += 1;
     while (i < lines.length && lines[i].trim() !== "" && !startsBlock(lines[i])) body.push(lines[i++]);
     const p = el("p");
-    p.innerHTML = body.join("\n");
+    inline(body.join("\n").trim(), p, opts);
     parent.append(p);
   }
 }

@@ -10,6 +10,7 @@ from functools import cached_property
 from pathlib import Path
 
 from app.asking import AskService
+from app.database import upgrade_database
 from app.models import embedding_model_path
 from app.settings import Settings
 from generator.answerer import Answerer
@@ -38,6 +39,7 @@ class Kotae:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         settings.data_dir.mkdir(parents=True, exist_ok=True)
+        upgrade_database(settings.resolved_database_url)
         self.corpus = Corpus(settings.resolved_database_url)
         self._load_lock = threading.Lock()
 

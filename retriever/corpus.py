@@ -5,7 +5,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from sqlalchemy import create_engine, delete, event, func, select
+from sqlalchemy import create_engine, delete, event, func, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -35,6 +35,17 @@ def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+# Held by every transaction that appends to the change log (PostgreSQL only; SQLite has one
+# writer): commits then happen in `seq` order, so a reader that has applied seq N can never
+# later find an N-1 committed behind its back.
+CHANGE_LOG_LOCK = 7_243_002
+
+
+def lock_change_log(session: Session) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text(f"SELECT pg_advisory_xact_lock({CHANGE_LOG_LOCK})"))
 
 
 def make_engine(url: str) -> Engine:
@@ -88,6 +99,7 @@ class Corpus:
     ) -> StoredDocument:
         """Add a document, or replace the chunks of an existing one, in one transaction."""
         with self.session() as session, session.begin():
+            lock_change_log(session)
             collection_id = self.collection_id(session, collection)
             doc = session.scalar(
                 select(DocumentRow).where(
@@ -120,9 +132,7 @@ class Corpus:
             ]
             session.add_all(rows)
             session.flush()
-            session.add_all(
-                ChangeRow(op="add", chunk_id=r.id, document_id=doc.id) for r in rows
-            )
+            session.add_all(ChangeRow(op="add", chunk_id=r.id, document_id=doc.id) for r in rows)
             return StoredDocument(doc.id, outcome, len(rows))
 
     def record_failure(
@@ -145,6 +155,7 @@ class Corpus:
 
     def delete_document(self, document_id: int) -> None:
         with self.session() as session, session.begin():
+            lock_change_log(session)
             doc = session.get(DocumentRow, document_id)
             if doc is None:
                 raise DocumentNotFound(f"no document with id {document_id}")
@@ -155,9 +166,7 @@ class Corpus:
         ids = session.scalars(select(ChunkRow.id).where(ChunkRow.document_id == document_id)).all()
         if not ids:
             return
-        session.add_all(
-            ChangeRow(op="delete", chunk_id=i, document_id=document_id) for i in ids
-        )
+        session.add_all(ChangeRow(op="delete", chunk_id=i, document_id=document_id) for i in ids)
         session.execute(delete(ChunkRow).where(ChunkRow.document_id == document_id))
 
     def list_documents(self, collection: str | None = None) -> list[DocumentInfo]:

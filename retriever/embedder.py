@@ -1,4 +1,4 @@
-"""Sentence embedders: the protocol the indexes rely on and its sentence-transformers implementation."""
+"""Sentence embedders: the protocol the indexes rely on, and a sentence-transformers one."""
 
 from collections.abc import Sequence
 from pathlib import Path

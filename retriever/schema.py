@@ -83,7 +83,7 @@ class ChangeRow(Base):
     """Append-only log of chunk adds and deletes; derived indexes replay it by `seq`."""
 
     __tablename__ = "changes"
-    __table_args__ = {"sqlite_autoincrement": True}
+    __table_args__ = {"sqlite_autoincrement": True}  # noqa: RUF012 - SQLAlchemy reads it
 
     seq: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
     op: Mapped[str] = mapped_column(String(10))

@@ -20,7 +20,7 @@ class Reranker(Protocol):
 
 
 class CrossEncoderReranker:
-    """Optional reranker over a local sentence-transformers CrossEncoder folder (none is bundled)."""
+    """Optional reranker: a local sentence-transformers CrossEncoder folder (none is bundled)."""
 
     def __init__(self, model_path: str, device: str | None = None) -> None:
         from sentence_transformers import CrossEncoder

@@ -77,6 +77,54 @@ def stop_server(server: Server) -> None:
         server.process.kill()
 
 
+def create_postgres_database() -> str:
+    """A fresh database on the test PostgreSQL (KOTAE_TEST_DATABASE_URL, from .ci/postgres.sh)."""
+    admin = os.environ.get("KOTAE_TEST_DATABASE_URL")
+    if not admin:
+        if os.environ.get("KOTAE_REQUIRE_POSTGRES") == "1":
+            pytest.fail("KOTAE_TEST_DATABASE_URL is not set but PostgreSQL tests are required")
+        pytest.skip("no test PostgreSQL (set KOTAE_TEST_DATABASE_URL; see .ci/postgres.sh)")
+    import uuid
+
+    from sqlalchemy import create_engine, text
+
+    name = f"kotae_test_{uuid.uuid4().hex[:12]}"
+    engine = create_engine(admin, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return admin.rsplit("/", 1)[0] + "/" + name
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The same test on a real SQLite file and on a real PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'kotae.db'}"
+    return create_postgres_database()
+
+
+VLLM_MAX_MODEL_LEN = 2048
+
+
+@pytest.fixture(scope="session")
+def vllm_base_url() -> Iterator[str]:
+    """One real vLLM CPU server (SmolLM2-135M) for the whole session.
+
+    Skipped when `.ci/vllm.sh` has not prepared it, except in CI (KOTAE_REQUIRE_VLLM=1),
+    where a missing server is a failure rather than a silent skip.
+    """
+    from tests.vllm_server import run_vllm_server, vllm_unavailable_reason
+
+    reason = vllm_unavailable_reason()
+    if reason is not None:
+        if os.environ.get("KOTAE_REQUIRE_VLLM") == "1":
+            pytest.fail(f"vLLM is required but not available: {reason}")
+        pytest.skip(f"vLLM not available: {reason} (run .ci/vllm.sh)")
+    with run_vllm_server(max_model_len=VLLM_MAX_MODEL_LEN) as base_url:
+        yield base_url
+
+
 @pytest.fixture(scope="session")
 def serve() -> Iterator[object]:
     """Factory: start a real server with extra environment; all are stopped at session end."""

@@ -12,26 +12,11 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.vllm_server import SERVED_MODEL_NAME, run_vllm_server, vllm_unavailable_reason
+from tests.vllm_server import SERVED_MODEL_NAME
 
-MAX_MODEL_LEN = 2048
+from tests.conftest import VLLM_MAX_MODEL_LEN as MAX_MODEL_LEN
 
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.vllm,
-    pytest.mark.skipif(
-        vllm_unavailable_reason() is not None,
-        reason=f"vLLM not available: {vllm_unavailable_reason()}",
-    ),
-]
-
-
-@pytest.fixture(scope="module")
-def vllm_base_url() -> Iterator[str]:
-    t0 = time.monotonic()
-    with run_vllm_server(max_model_len=MAX_MODEL_LEN) as base_url:
-        print(f"\nvLLM server ready at {base_url} in {time.monotonic() - t0:.1f} s")
-        yield base_url
+pytestmark = [pytest.mark.integration, pytest.mark.vllm]
 
 
 @pytest.fixture(scope="module")

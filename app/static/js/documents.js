@@ -17,6 +17,10 @@ function el(tag, className, text) {
   return node;
 }
 
+function setText(node, text) {
+  if (node.textContent !== text) node.textContent = text;
+}
+
 function kindOf(doc) {
   const mime = doc.mime || "";
   if (mime === "application/pdf") return "PDF";
@@ -39,7 +43,10 @@ export async function refreshDocuments() {
 function renderList(documents) {
   const list = $("doc-list");
   const docs = [...documents.values()].sort((a, b) => (a.updated_at < b.updated_at ? 1 : -1));
+  // A refresh while a row's button has the focus must not drop it to <body>.
+  const focused = document.activeElement?.closest?.("#doc-list .doc")?.dataset.documentId;
   list.replaceChildren(...docs.map(docRow));
+  if (focused) list.querySelector(`[data-document-id="${focused}"] button`)?.focus();
   $("doc-empty").hidden = docs.length > 0;
   $("doc-count").textContent = docs.length ? String(docs.length) : "";
 }
@@ -151,9 +158,6 @@ class JobCard {
     this.el.dataset.status = job.status;
     const key = { queued: "jobQueued", running: "jobRunning", done: "jobDone", failed: "jobFailed" };
     const failed = job.files.filter((f) => f.status === "failed").length;
-    this.status.textContent = job.status === "done" && failed
-      ? t("jobDoneFailed", { n: failed })
-      : t(key[job.status] || "jobRunning");
     this.el.classList.toggle("job-partial", job.status === "done" && failed > 0);
     const total = job.files_total || job.files.length || 1;
     this.bar.setAttribute("aria-valuemax", String(total));
@@ -161,8 +165,13 @@ class JobCard {
     const share = job.status === "done" ? 1 : job.files_done / total;
     // A running job with nothing finished yet still shows that work has started.
     this.fill.style.width = `${Math.max(share, job.status === "running" ? 0.06 : 0) * 100}%`;
-    this.summary.textContent = t("jobSummary", { done: job.files_done, total, chunks: job.chunks });
-    if (job.error && job.status === "failed") this.summary.textContent += ` — ${job.error}`;
+    let summary = t("jobSummary", { done: job.files_done, total, chunks: job.chunks });
+    if (job.error && job.status === "failed") summary += ` — ${job.error}`;
+    // Unchanged text is not rewritten, so the live region does not repeat itself.
+    setText(this.status, job.status === "done" && failed
+      ? t("jobDoneFailed", { n: failed })
+      : t(key[job.status] || "jobRunning"));
+    setText(this.summary, summary);
     this.renderFiles(job.files);
   }
 

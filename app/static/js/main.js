@@ -13,6 +13,10 @@ const wide = window.matchMedia("(min-width: 1100px)");
 function setDocsOpen(open, focus = false) {
   document.body.dataset.docs = open ? "open" : "closed";
   $("docs-toggle").setAttribute("aria-expanded", String(open));
+  // As a drawer over the chat, the panel keeps Tab inside itself and the top bar.
+  const covering = open && !wide.matches;
+  $("chat").inert = covering;
+  $("source-panel").inert = covering;
   syncBackdrop();
   if (open && focus) $("pick-files").focus();
 }

@@ -1,0 +1,37 @@
+"""Alembic environment: the URL comes from the caller (app.database), never from an ini file."""
+
+from alembic import context
+from sqlalchemy import Connection, engine_from_config, pool
+
+import ingest.jobs  # noqa: F401 - registers the job tables on the shared metadata
+from retriever.schema import Base
+
+config = context.config
+target_metadata = Base.metadata
+
+
+def migrate(connection: Connection) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=connection.dialect.name == "sqlite",  # SQLite cannot ALTER much
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations() -> None:
+    given = config.attributes.get("connection")
+    if given is not None:
+        migrate(given)  # the caller's connection and transaction; the caller closes it
+        return
+    engine = engine_from_config(
+        {"sqlalchemy.url": config.get_main_option("sqlalchemy.url")},
+        prefix="sqlalchemy.",
+        poolclass=pool.NullPool,
+    )
+    with engine.connect() as connection:
+        migrate(connection)
+
+
+run_migrations()

@@ -65,12 +65,45 @@ def document_json(doc: DocumentInfo) -> dict[str, object]:
 def ingest(
     paths: Annotated[list[Path], typer.Argument(help="Files or folders (recursive).")],
     collection: Annotated[str, typer.Option("--collection", "-c")] = DEFAULT_COLLECTION,
+    enqueue: Annotated[
+        bool,
+        typer.Option(
+            "--enqueue",
+            help="Queue a job for the workers (`kotae worker`, `kotae serve`) and print its id, "
+            "instead of ingesting here. The files must stay readable by the workers.",
+        ),
+    ] = False,
 ) -> None:
     """Ingest files and folders; failed files are named with their reason, the rest go on."""
+    if enqueue:
+        enqueue_files(paths, collection)
+        return
     with kotae_app() as app, IngestProgress(err) as progress:
         report = app.ingest(paths, collection, progress)
     print_summary(report)
     if report.failed:
+        raise typer.Exit(1)
+
+
+def enqueue_files(paths: list[Path], collection: str) -> None:
+    """Queue one job over the files by path; its id goes to stdout, anything else to stderr."""
+    from ingest.jobs import NewJobFile
+    from ingest.pipeline import discover
+
+    files, missing = discover(paths)
+    for m in missing:
+        err.print(f"[red]failed[/red] {m.source}: {m.reason}")
+    if not files:
+        err.print("[red]error:[/red] no files to queue")
+        raise typer.Exit(1)
+    # Absolute paths: the worker reads them from its own working directory, and the document
+    # gets the same source (its identity) as an in-process ingest of the same file.
+    queued = [NewJobFile(name=f.name, size=f.stat().st_size, path=str(f.resolve())) for f in files]
+    with kotae_app() as app:
+        job_id = app.jobs.enqueue(collection, queued)
+    sys.stdout.write(job_id + "\n")
+    err.print(f"queued {len(queued)} files as job {job_id} (collection {collection})")
+    if missing:
         raise typer.Exit(1)
 
 

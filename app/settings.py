@@ -24,8 +24,8 @@ class Settings(BaseSettings):
     max_file_bytes: int = 100 * 1024 * 1024
     max_request_bytes: int = 1024 * 1024
     max_upload_bytes: int = 512 * 1024 * 1024  # one upload request, several files together
-    chunk_tokens: int = 200
-    chunk_overlap_tokens: int = 40
+    chunk_tokens: int = 128
+    chunk_overlap_tokens: int = 32
     embed_batch_size: int = 32
     # Abstain when the best passage's dense similarity is below this, or when no passage holds
     # this share of a Japanese question's content words. Calibrated for the default model on

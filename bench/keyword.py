@@ -3,8 +3,12 @@
 The vocabulary is read at run time from the seed corpus (MeCab surfaces with their
 frequencies), so the synthetic text has a realistic Zipf-like term distribution; numbers are
 re-drawn at random to give the long tail that real documents have. Prints tokenizer speed,
-build time, memory, snapshot size and load time, query latency (p50/p95 over the queries,
-with and without tokenizing the query), ``allowed`` filtering, and single add/remove cost.
+build time, memory, snapshot size and load time, query latency (p50/p95 over the queries, of
+query tokenizing alone and of whole searches), ``allowed`` filtering, single add/remove cost
+and the time a full merge holds the lock. Latencies are given as wall time and as the
+thread's CPU time, which other processes on a shared machine do not inflate. The vocabulary
+is small (a few thousand words), so postings lists are longer than in real corpora: the
+latencies are on the pessimistic side.
 
     python bench/keyword.py [--chunks 100000] [--queries 200] [--seed 0]
 """

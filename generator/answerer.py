@@ -100,7 +100,9 @@ class Answerer:
         language = detect_language(question)
         weak = self._too_weak(question, passages)
         if weak or self.generator is None:
-            final = self._abstained(language) if weak else self.extractive.answer(question, passages)
+            final = (
+                self._abstained(language) if weak else self.extractive.answer(question, passages)
+            )
             yield final.text
             yield final
             return

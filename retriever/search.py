@@ -44,7 +44,7 @@ class HybridRetriever:
         corpus: Corpus,
         embedder: Embedder,
         indexes: DerivedIndexes,
-        fusion: FusionMethod = "weighted",
+        fusion: FusionMethod = "rrf",
         dense_weight: float = 0.5,
         candidates: int = 50,
         reranker: Reranker | None = None,

@@ -41,12 +41,17 @@ class SentenceEmbedder:
         if self.device.startswith("cuda"):
             self.model.half()
         self.name = path.name
-        self.dim = int(self.model.get_sentence_embedding_dimension() or 0)
-        self.max_tokens = int(self.model.max_seq_length)
+        # Renamed get_embedding_dimension in sentence-transformers 6; older ones lack it.
+        get_dim = getattr(self.model, "get_embedding_dimension", None)
+        dim: int | None = get_dim() if get_dim else self.model.get_sentence_embedding_dimension()
+        if dim is None or dim <= 0:
+            raise ValueError(f"{path} does not report its embedding dimension")
+        self.dim = dim
+        self.max_tokens = int(self.model.max_seq_length or 512)
         self.batch_size = batch_size
         prompts = self.model.prompts or {}
-        self.query_prompt: str = prompts.get("query", "")
-        self.passage_prompt: str = prompts.get("passage", prompts.get("document", ""))
+        self.query_prompt: str = prompts.get("query") or ""
+        self.passage_prompt: str = prompts.get("passage") or prompts.get("document") or ""
         self._tokenizer = self.model.tokenizer
         # Budget left for text once the prompt and the special tokens are counted.
         self.prompt_tokens = self.count_tokens(self.passage_prompt) + 2

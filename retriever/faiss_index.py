@@ -57,7 +57,8 @@ class FaissIndex:
         if allowed is not None:
             if len(allowed) == 0:
                 return []
-            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed.astype(np.int64)))
+            selector = faiss.IDSelectorBatch(allowed.astype(np.int64))
+            params = faiss.SearchParameters(sel=selector)  # type: ignore[call-arg]
             scores, ids = self._cpu.search(q, k, params=params)
         else:
             scores, ids = self._searcher().search(q, k)
@@ -67,7 +68,9 @@ class FaissIndex:
         if not self.use_gpu:
             return self._cpu
         if self._gpu is None:
-            self._gpu = faiss.index_cpu_to_gpu(self._gpu_resources, 0, self._cpu)
+            resources = self._gpu_resources or faiss.StandardGpuResources()
+            self._gpu_resources = resources
+            self._gpu = faiss.index_cpu_to_gpu(resources, 0, self._cpu)
         return self._gpu
 
     def save(self, path: Path) -> None:
@@ -81,5 +84,7 @@ class FaissIndex:
         loaded = faiss.read_index(str(path))
         if loaded.d != dim:
             raise ValueError(f"snapshot {path} has dim {loaded.d}, expected {dim}")
+        if not isinstance(loaded, faiss.IndexIDMap2):
+            raise ValueError(f"snapshot {path} is not an id-mapped index")
         index._cpu = loaded  # read_index already returns the owning IndexIDMap2 wrapper
         return index

@@ -63,7 +63,7 @@ def create_app(settings: Settings | None = None, with_worker: bool = True) -> Fa
     app.state.metrics = metrics
     app.middleware("http")(metrics.middleware)
     app.add_middleware(
-        GuardMiddleware,  # type: ignore[arg-type]
+        GuardMiddleware,
         api_keys=settings.api_key_list,
         max_body=settings.max_request_bytes,
         max_upload=settings.max_upload_bytes,

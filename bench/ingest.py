@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import SEEDS, machine, peak_rss_mb, synthetic_documents  # noqa: E402
+from bench.common import SEEDS, machine, peak_rss_mb, synthetic_documents
 
 
 def run(label: str, folder: Path, data_dir: Path) -> dict[str, object]:

@@ -19,7 +19,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import machine, peak_rss_mb, seed_sentences  # noqa: E402
+from bench.common import machine, peak_rss_mb, seed_sentences
 
 
 def main() -> None:
@@ -47,8 +47,14 @@ def main() -> None:
                 text = " ".join(pool[j] for j in rng.integers(0, len(pool), 3))
                 chunks.append(NewChunk(text, 0, len(text), 1, 1, 100, vectors[i]))
             kotae.corpus.store_document(
-                collection="bench", source=f"doc{d}", title=f"doc {d}", mime="text/plain",
-                content_hash=str(d), size=0, page_offsets=[0], chunks=chunks,
+                collection="bench",
+                source=f"doc{d}",
+                title=f"doc {d}",
+                mime="text/plain",
+                content_hash=str(d),
+                size=0,
+                page_offsets=[0],
+                chunks=chunks,
             )
         stored = time.perf_counter() - started
         started = time.perf_counter()

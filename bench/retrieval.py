@@ -14,7 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import SEEDS, machine  # noqa: E402
+from bench.common import SEEDS, machine
 
 QA = SEEDS.parent.parent / "eval" / "dev-ja.jsonl"
 
@@ -55,12 +55,28 @@ def main() -> None:
         report = evaluate(kotae, questions, args.k, answers=False, mode=mode)
         summary = report.summary()
         missed = [p["id"] for p in report.per_question if p.get("recall") == 0.0]
-        rows.append({"config": label, **{k: v for k, v in summary.items() if "@" in k},
-                     "p50_ms": summary["latency_ms"]["p50"], "missed": missed})
+        rows.append(
+            {
+                "config": label,
+                **{k: v for k, v in summary.items() if "@" in k},
+                "p50_ms": summary["latency_ms"]["p50"],
+                "missed": missed,
+            }
+        )
     kotae.close()
-    print(json.dumps({"machine": machine(), "qa": str(args.qa.name), "k": args.k,
-                      "chunks": len(kotae.indexes.dense), "results": rows},
-                     indent=1, ensure_ascii=False))
+    print(
+        json.dumps(
+            {
+                "machine": machine(),
+                "qa": str(args.qa.name),
+                "k": args.k,
+                "chunks": len(kotae.indexes.dense),
+                "results": rows,
+            },
+            indent=1,
+            ensure_ascii=False,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -52,8 +52,7 @@ def generative_server(serve, tmp_path_factory, vllm_base_url, corpus_dir):
 
 
 def test_non_streamed_answer_is_generative_with_checked_citations(generative_server):
-    r = httpx.post(f"{generative_server.base_url}/v1/ask", json={"question": QUESTION},
-                   timeout=180)
+    r = httpx.post(f"{generative_server.base_url}/v1/ask", json={"question": QUESTION}, timeout=180)
     body = r.json()
     assert r.status_code == 200, body
     assert body["mode"] == "generative" and not body["warnings"]
@@ -67,8 +66,12 @@ def test_non_streamed_answer_is_generative_with_checked_citations(generative_ser
 
 def test_streamed_answer_sends_tokens_from_the_model(generative_server):
     events = []
-    with httpx.stream("POST", f"{generative_server.base_url}/v1/ask",
-                      json={"question": QUESTION, "stream": True}, timeout=180) as r:
+    with httpx.stream(
+        "POST",
+        f"{generative_server.base_url}/v1/ask",
+        json={"question": QUESTION, "stream": True},
+        timeout=180,
+    ) as r:
         event = None
         for line in r.iter_lines():
             if line.startswith("event: "):

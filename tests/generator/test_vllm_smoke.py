@@ -12,9 +12,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.vllm_server import SERVED_MODEL_NAME
-
 from tests.conftest import VLLM_MAX_MODEL_LEN as MAX_MODEL_LEN
+from tests.vllm_server import SERVED_MODEL_NAME
 
 pytestmark = [pytest.mark.integration, pytest.mark.vllm]
 

@@ -140,7 +140,6 @@ def upgrade() -> None:
         batch_op.create_index("ix_chunks_document", ["document_id"], unique=False)
 
 
-
 def downgrade() -> None:
     with op.batch_alter_table("chunks", schema=None) as batch_op:
         batch_op.drop_index("ix_chunks_document")

@@ -99,6 +99,7 @@ class Kotae:
             min_score=self.settings.resolved_min_answer_score,
             min_coverage=self.settings.min_answer_coverage,
             support_threshold=self.settings.support_threshold,
+            max_answer_tokens=self.settings.generator_max_tokens,
         )
 
     def sentence_similarity(self, question: str, sentences: list[str]) -> list[float]:

@@ -20,6 +20,7 @@ class Settings(BaseSettings):
     generator_model: str | None = None
     generator_api_key: str | None = None
     generator_timeout: float = 60.0
+    generator_max_tokens: int = 512
     api_keys: str | None = None
     max_file_bytes: int = 100 * 1024 * 1024
     max_request_bytes: int = 1024 * 1024

@@ -182,6 +182,15 @@ class Answerer:
             (*answer.warnings, warning),
         )
 
+    async def prompt_for(
+        self, question: str, passages: Sequence[Passage], history: History = ()
+    ) -> tuple[list[dict[str, str]], int]:
+        """The exact chat messages and answer budget a generative answer would send."""
+        if self.generator is None:
+            raise ValueError("no generator configured")
+        language = detect_language(question)
+        return await self._messages(self.generator, question, passages, history, language, 1.0)
+
     async def _messages(
         self,
         generator: OpenAIGenerator,

@@ -194,17 +194,25 @@ class IngestPipeline:
                 pages, self.embedder.count_tokens, self.chunk_tokens, self.overlap_tokens
             )
         except UnsupportedFileError as e:
-            return FileOutcome(item.source, "skipped", reason=str(e))
+            if Path(item.name).suffix.lower() not in SUPPORTED_SUFFIXES:
+                return FileOutcome(item.source, "skipped", reason=str(e))
+            # A .txt or .pdf that holds something else is a broken file, not an unknown type.
+            return self._failed(item, collection, content_hash, str(e))
         except IngestError as e:
-            self.corpus.record_failure(
-                collection=collection,
-                source=item.source,
-                content_hash=content_hash,
-                size=len(item.data),
-                error=str(e),
-            )
-            return FileOutcome(item.source, "failed", reason=str(e))
+            return self._failed(item, collection, content_hash, str(e))
         return _Prepared(item, content_hash, document, offsets, chunks)
+
+    def _failed(
+        self, item: FileInput, collection: str, content_hash: str, reason: str
+    ) -> FileOutcome:
+        self.corpus.record_failure(
+            collection=collection,
+            source=item.source,
+            content_hash=content_hash,
+            size=len(item.data),
+            error=reason,
+        )
+        return FileOutcome(item.source, "failed", reason=reason)
 
     def _embed_and_store(self, batch: list[_Prepared], collection: str) -> list[FileOutcome]:
         if not batch:

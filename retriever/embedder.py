@@ -1,5 +1,6 @@
 """Sentence embedders: the protocol the indexes rely on, and a sentence-transformers one."""
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
@@ -31,7 +32,13 @@ class SentenceEmbedder:
     """
 
     def __init__(self, model_path: str | Path, device: str | None = None, batch_size: int = 32):
+        # Models load from local folders only; nothing may reach for a hub at run time.
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # a weights bar on every CLI call is noise
+        hf_logging.set_verbosity_error()
 
         path = Path(model_path)
         if not path.is_dir():

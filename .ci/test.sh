@@ -9,4 +9,5 @@ bash docker/validate.sh
 KOTAE_TEST_DATABASE_URL=$(bash .ci/postgres.sh)
 export KOTAE_TEST_DATABASE_URL KOTAE_REQUIRE_POSTGRES=1 KOTAE_REQUIRE_VLLM=1
 bash .ci/vllm.sh
+bash .ci/browser.sh
 python3 -m pytest -q -p no:cacheprovider "$@"

@@ -97,7 +97,7 @@ class DerivedIndexes:
             return False
         try:
             dense = FaissIndex.load(self.directory / "dense.faiss", self.dim, self.use_gpu)
-            keyword = KeywordIndex.load(self.directory / "keyword.pkl", self.tokenize)
+            keyword = KeywordIndex.load(self.directory / "keyword.npz", self.tokenize)
         except (OSError, ValueError, RuntimeError, EOFError):
             return False
         with self.lock:
@@ -156,7 +156,7 @@ class DerivedIndexes:
         self.directory.mkdir(parents=True, exist_ok=True)
         with self.lock:
             self.dense.save(self.directory / "dense.faiss")
-            self.keyword.save(self.directory / "keyword.pkl")
+            self.keyword.save(self.directory / "keyword.npz")
             meta = {"seq": self.seq, **self._identity()}
             tmp = self._meta_path.with_suffix(".tmp")
             tmp.write_text(json.dumps(meta))
@@ -173,4 +173,4 @@ class DerivedIndexes:
         self, query: str, k: int, allowed: np.ndarray | None
     ) -> list[tuple[int, float]]:
         with self.lock:
-            return self.keyword.search(query, k, None if allowed is None else set(allowed.tolist()))
+            return self.keyword.search(query, k, allowed)

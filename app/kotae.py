@@ -5,9 +5,10 @@ model, the indexes) load lazily, on first use.
 """
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cached_property
 from pathlib import Path
+from typing import TypeVar
 
 from app.asking import AskService
 from app.database import upgrade_database
@@ -34,6 +35,8 @@ from retriever.records import DocumentInfo, Hit
 from retriever.search import HybridRetriever, SearchMode
 from retriever.tokenizer import JapaneseTokenizer
 
+T = TypeVar("T")
+
 
 class Kotae:
     def __init__(self, settings: Settings) -> None:
@@ -41,7 +44,19 @@ class Kotae:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         upgrade_database(settings.resolved_database_url)
         self.corpus = Corpus(settings.resolved_database_url)
-        self._load_lock = threading.Lock()
+        # The warm-up thread, the worker and requests may all ask for the model at start-up:
+        # it must be built once, not once per thread.
+        self._load_lock = threading.RLock()
+
+    def _once(self, name: str, build: Callable[[], T]) -> T:
+        with self._load_lock:
+            if name not in self.__dict__:
+                self.__dict__[name] = build()
+            value: T = self.__dict__[name]
+            return value
+
+    def _loaded(self, name: str) -> bool:
+        return name in self.__dict__
 
     @cached_property
     def blobs(self) -> BlobStore:
@@ -54,29 +69,33 @@ class Kotae:
     def worker(self) -> Worker:
         return Worker(self.jobs, self.pipeline, self.blobs, on_change=self.refresh_indexes)
 
-    @cached_property
+    @property
     def embedder(self) -> SentenceEmbedder:
-        with self._load_lock:
-            return SentenceEmbedder(
+        return self._once(
+            "_embedder",
+            lambda: SentenceEmbedder(
                 embedding_model_path(self.settings),
                 device=self.settings.embedding_device,
                 batch_size=self.settings.embed_batch_size,
-            )
+            ),
+        )
 
     @cached_property
     def tokenizer(self) -> JapaneseTokenizer:
         return JapaneseTokenizer()
 
-    @cached_property
+    @property
     def indexes(self) -> DerivedIndexes:
-        embedder = self.embedder
-        return DerivedIndexes(
-            self.corpus,
-            self.settings.index_dir,
-            embedder.dim,
-            embedder.name,
-            self.tokenizer.tokenize,
-        ).open()
+        return self._once(
+            "_indexes",
+            lambda: DerivedIndexes(
+                self.corpus,
+                self.settings.index_dir,
+                self.embedder.dim,
+                self.embedder.name,
+                self.tokenizer.tokenize,
+            ).open(),
+        )
 
     @cached_property
     def retriever(self) -> HybridRetriever:
@@ -144,7 +163,7 @@ class Kotae:
 
     def refresh_indexes(self) -> None:
         """Apply new change-log entries now, if the indexes are loaded in this process."""
-        if "indexes" in self.__dict__:
+        if self._loaded("_indexes"):
             self.indexes.catch_up(force=True)
 
     def search(
@@ -192,7 +211,7 @@ class Kotae:
 
     def close(self) -> None:
         """Persist the index snapshot so the next start replays only newer changes."""
-        if "indexes" in self.__dict__:
+        if self._loaded("_indexes"):
             self.indexes.catch_up(force=True)
             self.indexes.save()
         self.corpus.engine.dispose()

@@ -49,12 +49,15 @@ def marker(i: int) -> str:
     return f"QX{i:04d}"
 
 
-def write_small_files(folder: Path, n: int, seed: int = 0) -> list[Path]:
-    """n files of 2-3 short Japanese or English sentences: each is one chunk, none alike."""
-    rng = random.Random(seed)
+def write_small_files(folder: Path, n: int, first: int = 0) -> list[Path]:
+    """n files of 2-3 short Japanese or English sentences: each is one chunk, none alike.
+
+    File i (counting from `first`) holds `marker(i)`.
+    """
+    rng = random.Random(first)
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
-    for i in range(n):
+    for i in range(first, first + n):
         japanese = i % 2 == 0
         places, sentences = (PLACES_JA, SENTENCES_JA) if japanese else (PLACES_EN, SENTENCES_EN)
         picked = rng.sample(sentences, rng.choice([2, 3]))
@@ -68,6 +71,17 @@ def write_small_files(folder: Path, n: int, seed: int = 0) -> list[Path]:
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
         paths.append(path)
     return paths
+
+
+def base_env(url: str, stale_seconds: float = 30) -> dict[str, str]:
+    """Environment of every process of a test: one shared database."""
+    return {
+        "KOTAE_DATABASE_URL": url,
+        "KOTAE_JOB_STALE_SECONDS": str(stale_seconds),
+        # Several processes share 2 cores: torch's default of one intra-op thread per core
+        # makes each wait on threads the others have preempted (one passage: ~1 s, not 50 ms).
+        "OMP_NUM_THREADS": "1",
+    }
 
 
 @dataclass
@@ -134,17 +148,24 @@ def wait_ready(proc: Process, timeout: float = 180) -> None:
     raise RuntimeError(f"{proc.name} not ready in {timeout}s:\n{proc.tail()}")
 
 
-def enqueue_cli(folder: Path, collection: str, data_dir: Path, env: dict[str, str]) -> str:
-    """`kotae ingest FOLDER --enqueue`: returns the job id it printed."""
+def run_cli(
+    args: list[str], data_dir: Path, env: dict[str, str]
+) -> "subprocess.CompletedProcess[str]":
+    """Run one `kotae` command to its end."""
     data_dir.mkdir(parents=True, exist_ok=True)
-    done = subprocess.run(
-        [*KOTAE, "ingest", str(folder), "--enqueue", "--collection", collection],
+    return subprocess.run(
+        [*KOTAE, *args],
         cwd=ROOT,
         env={**os.environ, "KOTAE_DATA_DIR": str(data_dir), **env},
         capture_output=True,
         text=True,
         timeout=120,
     )
+
+
+def enqueue_cli(folder: Path, collection: str, data_dir: Path, env: dict[str, str]) -> str:
+    """`kotae ingest FOLDER --enqueue`: returns the job id it printed."""
+    done = run_cli(["ingest", str(folder), "--enqueue", "--collection", collection], data_dir, env)
     assert done.returncode == 0, done.stderr
     job_id = done.stdout.strip()
     assert len(job_id) == 32 and job_id.isalnum(), done.stdout
@@ -195,10 +216,15 @@ class SearchPoller:
 
 def job_state(corpus: Corpus, job_id: str) -> tuple[str, int, int]:
     """(status, files_done, files_total) read straight from the jobs table."""
+    row = job_row(corpus, job_id)
+    return row.status, row.files_done, row.files_total
+
+
+def job_row(corpus: Corpus, job_id: str) -> JobRow:
     with corpus.session() as session:
         row = session.get(JobRow, job_id)
         assert row is not None
-        return row.status, row.files_done, row.files_total
+        return row
 
 
 def wait_jobs(corpus: Corpus, job_ids: list[str], procs: list[Process], timeout: float) -> None:
@@ -268,11 +294,4 @@ def job_files(corpus: Corpus, job_ids: list[str]) -> list[JobFileRow]:
             session.scalars(
                 select(JobFileRow).where(JobFileRow.job_id.in_(job_ids)).order_by(JobFileRow.id)
             ).all()
-        )
-
-
-def job_workers(corpus: Corpus, job_ids: list[str]) -> dict[str, str | None]:
-    with corpus.session() as session:
-        return dict(
-            session.execute(select(JobRow.id, JobRow.worker).where(JobRow.id.in_(job_ids))).all()
         )

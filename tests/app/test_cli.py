@@ -55,12 +55,27 @@ def test_search_finds_the_venue_then_reingest_is_a_no_op(seeded, seeds_dir):
     ]
 
 
-def test_delete_removes_the_document_from_search_at_once(seeded):
+def test_eval_is_a_ci_gate(seeded):
+    from tests.conftest import DEV_QA
+
+    result = kotae(seeded, "eval", str(DEV_QA), "--json", "--min-recall", "0.9")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["recall@5"] >= 0.9 and summary["answers"]["abstained_when_unanswerable"] == 1
+    assert len(summary["per_question"]) == summary["questions"]
+    failing = kotae(seeded, "eval", str(DEV_QA), "--no-answers", "--min-recall", "1.01")
+    assert failing.returncode == 1 and "below --min-recall" in failing.stderr
+
+
+def test_delete_removes_the_document_from_search_at_once(seeded, seeds_dir):
     doc_id = search(seeded, "熊本城ホール")[0]["document_id"]
     assert kotae(seeded, "documents", "delete", str(doc_id)).returncode == 0
     assert all(h["document_id"] != doc_id for h in search(seeded, "熊本城ホール"))
     missing = kotae(seeded, "documents", "show", str(doc_id))
     assert missing.returncode == 2 and f"no document with id {doc_id}" in missing.stderr
+    # Ingesting the folder again brings back exactly the deleted document.
+    again = kotae(seeded, "ingest", str(seeds_dir))
+    assert "added 1, updated 0, unchanged 4" in again.stderr
 
 
 def make_pdf(path: Path, lines: list[str]) -> None:

@@ -1,0 +1,42 @@
+"""Eval metrics on a hand-checked tiny set."""
+
+import math
+
+import pytest
+
+from app.evaluation import holds_evidence, load_questions, percentile, ranking_metrics
+
+pytestmark = pytest.mark.unit
+
+
+def test_evidence_matching_ignores_width_and_whitespace():
+    assert holds_evidence("Transformer\n decoder １２ 層", ["Transformer decoder 12層"])
+    assert holds_evidence("⼤規模 言語", ["大規模言語"])  # Kangxi radical folded by NFKC
+    assert not holds_evidence("decoder 24層", ["decoder 12層"])
+    assert not holds_evidence("anything", ["", "  "])
+
+
+def test_ranking_metrics_by_hand():
+    # First relevant at rank 2 of 5, two relevant in the whole corpus.
+    m = ranking_metrics([False, True, False, True, False], total_relevant=2, k=5)
+    assert m["recall"] == 1.0 and m["mrr"] == 0.5
+    dcg = 1 / math.log2(3) + 1 / math.log2(5)
+    ideal = 1 / math.log2(2) + 1 / math.log2(3)
+    assert m["ndcg"] == pytest.approx(dcg / ideal)
+    # Relevant only below the cut counts for nothing.
+    assert ranking_metrics([False] * 5 + [True], 1, 5) == {"recall": 0.0, "mrr": 0.0, "ndcg": 0.0}
+
+
+def test_percentile_and_loader(tmp_path):
+    assert percentile([5.0, 1.0, 3.0], 0.5) == 3.0 and percentile([], 0.95) == 0.0
+    qa = tmp_path / "qa.jsonl"
+    qa.write_text(
+        '{"id":"a","q":"何層？","answer_any":["12"],"evidence":["12層"]}\n\n'
+        '{"id":"b","q":"東京タワーの高さは？","answerable":false}\n',
+        encoding="utf-8",
+    )
+    a, b = load_questions(qa)
+    assert a.evidence == ("12層",) and a.answerable and not b.answerable
+    qa.write_text('{"id": "x"}\n', encoding="utf-8")
+    with pytest.raises(ValueError, match="qa.jsonl:1"):
+        load_questions(qa)

@@ -1,0 +1,109 @@
+"""Hybrid search with the real bundled model, real FAISS and real SQLite: cross-lingual
+questions, compounds, filters before the cut, deletes, snapshots and replay, reranking."""
+
+import numpy as np
+import pytest
+
+from retriever.corpus import Corpus
+from retriever.e5_convert import build_e5_small
+from retriever.embedder import SentenceEmbedder
+from retriever.indexes import DerivedIndexes
+from retriever.records import Hit, NewChunk
+from retriever.search import HybridRetriever
+from retriever.tokenizer import JapaneseTokenizer
+
+pytestmark = pytest.mark.integration
+
+DOCS = {
+    ("city", "lighthouse.txt"): [
+        "岬の灯台は1902年に初めて点灯しました。",
+        "灯台の高さは32メートルです。",
+    ],
+    ("city", "llm.txt"): ["大規模言語モデルは大量のテキストで事前学習されます。"],
+    ("farm", "apples.txt"): ["この農園では毎年秋に約4000キロのりんごを収穫します。"],
+}
+
+
+@pytest.fixture(scope="module")
+def embedder(model_cache_dir):
+    return SentenceEmbedder(build_e5_small(model_cache_dir / "multilingual-e5-small"), "cpu")
+
+
+@pytest.fixture
+def stack(tmp_path, embedder):
+    corpus = Corpus(f"sqlite:///{tmp_path / 'kotae.db'}")
+    ids = {}
+    for (collection, source), texts in DOCS.items():
+        vectors = embedder.encode_passages(texts)
+        chunks = [NewChunk(t, 0, len(t), 1, 1, 10, v) for t, v in zip(texts, vectors, strict=True)]
+        stored = corpus.store_document(
+            collection=collection,
+            source=source,
+            title=source,
+            mime="text/plain",
+            content_hash=source,
+            size=1,
+            page_offsets=[0],
+            chunks=chunks,
+        )
+        ids[source] = stored.document_id
+    tokenize = JapaneseTokenizer().tokenize
+    indexes = DerivedIndexes(corpus, tmp_path / "index", embedder.dim, embedder.name, tokenize)
+    return corpus, indexes.open(), HybridRetriever(corpus, embedder, indexes), ids
+
+
+def top_text(hits: list[Hit]) -> str:
+    return hits[0].chunk.text
+
+
+def test_english_question_finds_the_japanese_passage(stack):
+    _, _, retriever, _ = stack
+    assert "32メートル" in top_text(retriever.search("How tall is the lighthouse?", 3))
+    assert "りんご" in top_text(retriever.search("How many apples are harvested?", 3))
+
+
+def test_compound_found_by_its_part_in_keyword_mode(stack):
+    _, _, retriever, _ = stack
+    hits = retriever.search("言語モデル", 3, mode="keyword")
+    assert hits and "大規模言語モデル" in top_text(hits)
+
+
+def test_filters_apply_before_the_cut(stack):
+    _, _, retriever, ids = stack
+    hits = retriever.search("灯台の高さ", 1, collection="farm")
+    assert [h.chunk.source for h in hits] == ["apples.txt"]
+    hits = retriever.search("りんご", 5, document_ids=[ids["llm.txt"]])
+    assert {h.chunk.source for h in hits} == {"llm.txt"}
+    assert retriever.search("灯台", 5, collection="nowhere") == []
+
+
+def test_deleted_document_never_answers_and_snapshot_replays(stack, tmp_path, embedder):
+    corpus, indexes, retriever, ids = stack
+    indexes.save()
+    corpus.delete_document(ids["lighthouse.txt"])  # after the snapshot: must be replayed
+    indexes.catch_up(force=True)
+    assert all(h.chunk.source != "lighthouse.txt" for h in retriever.search("灯台", 5))
+    reopened = DerivedIndexes(
+        corpus, tmp_path / "index", embedder.dim, embedder.name, JapaneseTokenizer().tokenize
+    ).open()
+    assert reopened.seq == corpus.last_seq() and len(reopened.dense) == 2
+    assert len(reopened.keyword) == 2
+    assert reopened.rebuild() == 2
+
+
+def test_reranker_seam_reorders(stack):
+    _, _, retriever, _ = stack
+
+    class Reverse:
+        def rerank(self, query: str, hits: list[Hit]) -> list[Hit]:
+            return list(reversed(hits))
+
+    plain = [h.chunk.id for h in retriever.search("灯台", 4)]
+    retriever.candidates = 4
+    retriever.reranker = Reverse()
+    assert [h.chunk.id for h in retriever.search("灯台", 4)] == list(reversed(plain))
+
+
+def test_vectors_are_normalized(embedder):
+    v = embedder.encode_queries(["テスト", "test"])
+    assert np.allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-4)

@@ -46,6 +46,7 @@ def generative_server(serve, tmp_path_factory, vllm_base_url, corpus_dir):
         KOTAE_GENERATOR_URL=vllm_base_url,
         KOTAE_GENERATOR_MODEL=SERVED_MODEL_NAME,
         KOTAE_GENERATOR_TIMEOUT="120",
+        KOTAE_GENERATOR_MAX_TOKENS="48",
     )
     ingest(server, corpus_dir)
     return server
@@ -55,13 +56,15 @@ def test_non_streamed_answer_is_generative_with_checked_citations(generative_ser
     r = httpx.post(f"{generative_server.base_url}/v1/ask", json={"question": QUESTION}, timeout=180)
     body = r.json()
     assert r.status_code == 200, body
-    assert body["mode"] == "generative" and not body["warnings"]
+    assert body["mode"] == "generative"  # a fallback would say "extractive"
     assert body["answer"].strip()
     # Every citation the service returns names a passage it gave the model; unsupported
     # sentences are reported, never silently passed on as cited.
     numbers = {p["n"] for p in body["passages"]}
     assert all(c["n"] in numbers for c in body["citations"])
-    assert isinstance(body["unsupported_sentences"], list)
+    # SmolLM2 rarely cites: whatever it leaves unsupported is flagged, with a warning.
+    if body["unsupported_sentences"]:
+        assert any("not supported" in w for w in body["warnings"]), body["warnings"]
 
 
 def test_streamed_answer_sends_tokens_from_the_model(generative_server):
@@ -107,4 +110,4 @@ def test_slow_generator_times_out_into_the_fallback(vllm_base_url):
 
     answer = asyncio.run(run())
     assert answer.mode == "extractive" and "48,000" in answer.text
-    assert any("time" in w.lower() for w in answer.warnings), answer.warnings
+    assert any("did not answer within 0.05 s" in w for w in answer.warnings), answer.warnings

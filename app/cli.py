@@ -92,7 +92,7 @@ def enqueue_files(paths: list[Path], collection: str) -> None:
 
     files, missing = discover(paths)
     for m in missing:
-        err.print(f"[red]failed[/red] {m.source}: {m.reason}")
+        err.print(f"[red]failed[/red] {m.source}: {m.reason}", soft_wrap=True)
     if not files:
         err.print("[red]error:[/red] no files to queue")
         raise typer.Exit(1)
@@ -102,7 +102,9 @@ def enqueue_files(paths: list[Path], collection: str) -> None:
     with kotae_app() as app:
         job_id = app.jobs.enqueue(collection, queued)
     sys.stdout.write(job_id + "\n")
-    err.print(f"queued {len(queued)} files as job {job_id} (collection {collection})")
+    err.print(
+        f"queued {len(queued)} files as job {job_id} (collection {collection})", soft_wrap=True
+    )
     if missing:
         raise typer.Exit(1)
 

@@ -29,7 +29,7 @@ from ingest.pipeline import (
 )
 from ingest.worker import Worker
 from retriever.corpus import Corpus
-from retriever.embedder import SentenceEmbedder
+from retriever.embedder import PassageVectorCache, SentenceEmbedder
 from retriever.indexes import EMBEDDING_MODEL_KEY, DerivedIndexes
 from retriever.records import DocumentInfo, Hit
 from retriever.search import HybridRetriever, SearchMode
@@ -71,13 +71,19 @@ class Kotae:
 
     @property
     def embedder(self) -> SentenceEmbedder:
-        return self._once(
-            "_embedder",
-            lambda: SentenceEmbedder(
-                embedding_model_path(self.settings),
-                device=self.settings.embedding_device,
-                batch_size=self.settings.embed_batch_size,
-            ),
+        return self._once("_embedder", self._load_embedder)
+
+    def _load_embedder(self) -> SentenceEmbedder:
+        if self.settings.torch_threads:
+            import torch
+
+            # Several Kotae processes on one machine each default to every core, and then
+            # fight over them; one or two threads each is faster in total.
+            torch.set_num_threads(self.settings.torch_threads)
+        return SentenceEmbedder(
+            embedding_model_path(self.settings),
+            device=self.settings.embedding_device,
+            batch_size=self.settings.embed_batch_size,
         )
 
     @cached_property
@@ -130,7 +136,8 @@ class Kotae:
         if not sentences:
             return []
         query = self.embedder.encode_queries([question])[0]
-        cosines = self.embedder.encode_passages(sentences) @ query
+        cache = self._once("_sentence_vectors", lambda: PassageVectorCache(self.embedder))
+        cosines = cache.encode(sentences) @ query
         low, high = float(cosines.min()), float(cosines.max())
         if high - low < 1e-6:
             return [0.5] * len(sentences)

@@ -16,6 +16,7 @@ class Settings(BaseSettings):
     database_url: str | None = None
     embedding_model: str | None = None
     embedding_device: str | None = None  # "cpu" / "cuda"; unset = cuda when present
+    torch_threads: int | None = None  # unset = torch's default (every core)
     generator_url: str | None = None
     generator_model: str | None = None
     generator_api_key: str | None = None

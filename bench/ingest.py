@@ -53,9 +53,10 @@ def main() -> None:
     results = [run("seeds-ja", SEEDS, Path(tempfile.mkdtemp()))]
     if not args.skip_synthetic:
         folder = Path(tempfile.mkdtemp())
-        # ~12 sentences of ~40 chars make one ~200-token chunk; size the corpus to reach the target.
+        # A 128-token chunk (32 of them overlap) holds ~6.5 seed sentences: 130 sentences make
+        # ~20 chunks per document; size the corpus to reach the target.
         n_docs = max(1, args.synthetic_chunks // 20)
-        for i, text in enumerate(synthetic_documents(n_docs, 20 * 12)):
+        for i, text in enumerate(synthetic_documents(n_docs, 130)):
             (folder / f"doc{i:05d}.txt").write_text(text, encoding="utf-8")
         results.append(run("synthetic", folder, Path(tempfile.mkdtemp())))
     print(json.dumps({"machine": machine(), "results": results}, indent=2, ensure_ascii=False))

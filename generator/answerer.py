@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import unicodedata
 from collections.abc import AsyncIterator, Sequence
@@ -81,12 +82,12 @@ class Answerer:
         if self._too_weak(question, passages):
             return self._abstained(language)
         if self.generator is None:
-            return self.extractive.answer(question, passages)
+            return await self._extract(question, passages)
         try:
             text = await self._complete(self.generator, question, passages, history, language)
         except _FALLBACK_ERRORS as exc:
-            return self._fallback(question, passages, fallback_warning(language, exc.message))
-        return self._finish(question, text, passages, language)
+            return await self._fallback(question, passages, fallback_warning(language, exc.message))
+        return await self._finish(question, text, passages, language)
 
     async def stream_answer(
         self, question: str, passages: Sequence[Passage], history: History = ()
@@ -121,12 +122,14 @@ class Answerer:
                     if pieces or attempt == _SHRINK_TRIES - 1 or not _too_long(exc):
                         raise
         except _FALLBACK_ERRORS as exc:
-            final = self._fallback(question, passages, fallback_warning(language, exc.message))
+            final = await self._fallback(
+                question, passages, fallback_warning(language, exc.message)
+            )
             if not pieces:
                 yield final.text
             yield final
             return
-        yield self._finish(question, "".join(pieces), passages, language)
+        yield await self._finish(question, "".join(pieces), passages, language)
 
     async def condense(self, question: str, history: History) -> str:
         """A standalone search query for a follow-up question.
@@ -170,8 +173,13 @@ class Answerer:
     def _abstained(self, language: str) -> Answer:
         return Answer(abstention_message(language), (), (), True, self.mode, language)
 
-    def _fallback(self, question: str, passages: Sequence[Passage], warning: str) -> Answer:
-        answer = self.extractive.answer(question, passages)
+    async def _extract(self, question: str, passages: Sequence[Passage]) -> Answer:
+        # Off the event loop: extraction embeds every candidate sentence (~0.1-1 s of CPU),
+        # and the server must keep answering other requests meanwhile.
+        return await asyncio.to_thread(self.extractive.answer, question, passages)
+
+    async def _fallback(self, question: str, passages: Sequence[Passage], warning: str) -> Answer:
+        answer = await self._extract(question, passages)
         return Answer(
             answer.text,
             answer.cited,
@@ -238,18 +246,18 @@ class Answerer:
                     raise
         raise AssertionError("unreachable")
 
-    def _finish(
+    async def _finish(
         self, question: str, text: str, passages: Sequence[Passage], language: str
     ) -> Answer:
         clean, parsed = parse_citations(text, len(passages))
         if not clean.strip():
-            return self._fallback(question, passages, unbacked_warning(language))
+            return await self._fallback(question, passages, unbacked_warning(language))
         sentences = verify(parsed, passages, self.support_threshold, self.support_scorer)
         claims = [s for s in sentences if s.passages and s.supported]
         if is_abstention(clean) and not claims:
             return self._abstained(language)
         if self.fallback_when_unsupported and not claims:
-            return self._fallback(question, passages, unbacked_warning(language))
+            return await self._fallback(question, passages, unbacked_warning(language))
         cited = tuple(dict.fromkeys(n for s in sentences for n in s.passages))
         unsupported = sum(not s.supported for s in sentences)
         warnings = (

@@ -3,7 +3,9 @@
 A claim is a conditional UPDATE (plus `FOR UPDATE SKIP LOCKED` on PostgreSQL), so two
 workers never take the same job; a running job whose worker stopped heart-beating is
 taken over, and each file's attempts are counted so a file that keeps killing its
-worker is marked failed after MAX_FILE_ATTEMPTS instead of blocking the job.
+worker is marked failed after MAX_FILE_ATTEMPTS instead of blocking the job. A worker
+that shuts down releases its job back to the queue; closing a job is refused to a worker
+that no longer owns it.
 """
 
 import uuid
@@ -194,7 +196,7 @@ class JobQueue:
         """
         with self.corpus.session() as session, session.begin():
             while True:
-                row = session.scalar(
+                query = (
                     select(JobFileRow)
                     .where(
                         JobFileRow.job_id == job_id,
@@ -203,6 +205,9 @@ class JobQueue:
                     .order_by(JobFileRow.id)
                     .limit(1)
                 )
+                if session.get_bind().dialect.name == "postgresql":
+                    query = query.with_for_update()  # attempts are counted, never lost
+                row = session.scalar(query)
                 if row is None:
                     return None
                 if row.attempts < MAX_FILE_ATTEMPTS:
@@ -223,12 +228,20 @@ class JobQueue:
         document_id: int | None = None,
         chunks: int = 0,
     ) -> None:
+        """Record a file's outcome once; a second call (a worker that lost the job) is a no-op."""
         with self.corpus.session() as session, session.begin():
-            row = session.get(JobFileRow, file_id)
-            if row is None or row.status in FINISHED_FILE_STATES:
-                return
-            row.status, row.error, row.document_id, row.chunks = status, error, document_id, chunks
-            self._count_done(session, job_id, chunks)
+            # Conditional UPDATE: of two racing calls only one matches, so counts stay exact.
+            result: Any = session.execute(
+                update(JobFileRow)
+                .where(
+                    JobFileRow.id == file_id,
+                    JobFileRow.job_id == job_id,
+                    JobFileRow.status.not_in(FINISHED_FILE_STATES),
+                )
+                .values(status=status, error=error, document_id=document_id, chunks=chunks)
+            )
+            if result.rowcount == 1:
+                self._count_done(session, job_id, chunks)
 
     def _count_done(self, session: Any, job_id: str, chunks: int) -> None:
         session.execute(
@@ -241,8 +254,33 @@ class JobQueue:
             )
         )
 
-    def finish(self, job_id: str, status: str = "done", error: str | None = None) -> None:
+    def finish(
+        self,
+        job_id: str,
+        status: str = "done",
+        error: str | None = None,
+        worker: str | None = None,
+    ) -> bool:
+        """Close a job as done or failed; with `worker`, only while that worker still owns it.
+
+        Returns False when nothing changed (the job was taken over meanwhile).
+        """
+        query = update(JobRow).where(JobRow.id == job_id)
+        if worker is not None:
+            query = query.where(JobRow.worker == worker, JobRow.status == "running")
         with self.corpus.session() as session, session.begin():
-            session.execute(
-                update(JobRow).where(JobRow.id == job_id).values(status=status, error=error)
+            result: Any = session.execute(query.values(status=status, error=error))
+            return bool(result.rowcount == 1)
+
+    def release(self, job_id: str, worker: str) -> bool:
+        """Give a running job back to the queue (worker shutting down), if `worker` owns it.
+
+        Any worker can claim it at once instead of waiting for its heartbeat to go stale.
+        """
+        with self.corpus.session() as session, session.begin():
+            result: Any = session.execute(
+                update(JobRow)
+                .where(JobRow.id == job_id, JobRow.worker == worker, JobRow.status == "running")
+                .values(status="queued", worker=None, heartbeat_at=None)
             )
+            return bool(result.rowcount == 1)

@@ -1,6 +1,8 @@
 """Sentence embedders: the protocol the indexes rely on, and a sentence-transformers one."""
 
 import os
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
@@ -84,3 +86,35 @@ class SentenceEmbedder:
         if not text:
             return 0
         return len(self._tokenizer(text, add_special_tokens=False)["input_ids"])
+
+
+class PassageVectorCache:
+    """LRU cache of passage-side vectors by text: extractive answers embed the sentences of
+    the top passages on every question, and popular passages come back again and again."""
+
+    def __init__(self, embedder: Embedder, size: int = 50_000) -> None:
+        self.embedder = embedder
+        self.size = size
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        with self._lock:
+            missing = list(dict.fromkeys(t for t in texts if t not in self._vectors))
+        if missing:
+            fresh = self.embedder.encode_passages(missing)
+            with self._lock:
+                for text, vector in zip(missing, fresh, strict=True):
+                    self._vectors[text] = vector
+                while len(self._vectors) > self.size:
+                    self._vectors.popitem(last=False)
+        with self._lock:
+            rows = []
+            for text in texts:
+                vector = self._vectors.get(text)
+                if vector is None:  # evicted meanwhile by a concurrent caller: embed again
+                    vector = self.embedder.encode_passages([text])[0]
+                else:
+                    self._vectors.move_to_end(text)
+                rows.append(vector)
+        return np.stack(rows) if rows else np.zeros((0, self.embedder.dim), np.float32)

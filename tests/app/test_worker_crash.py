@@ -124,3 +124,27 @@ def test_enqueue_queues_what_exists_and_names_what_does_not(tmp_path: Path, data
     assert job_state(corpus, job_id) == ("queued", 0, 2)
     paths = sorted(f.path or "" for f in job_files(corpus, [job_id]))
     assert paths == [str((tmp_path / "docs" / f"note000{i}.txt").resolve()) for i in range(2)]
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_stopped_worker_exits_cleanly_and_gives_its_job_back(signum, tmp_path):
+    url = f"sqlite:///{tmp_path / 'kotae.db'}"
+    write_small_files(tmp_path / "docs", 200)
+    env = base_env(url)  # stale after 30 s: only a release lets the job move on at once
+    job_id = enqueue_cli(tmp_path / "docs", "stop", tmp_path / "cli", env)
+    corpus = Corpus(url)
+    worker = start_worker("worker", tmp_path / "worker", env)
+    try:
+        wait_files_done(corpus, job_id, 5)
+        worker.process.send_signal(signum)
+        assert worker.process.wait(timeout=30) == 0, worker.tail()
+    finally:
+        worker.stop()
+    job = job_row(corpus, job_id)
+    assert (job.status, job.worker, job.heartbeat_at) == ("queued", None, None)
+    assert 5 <= job.files_done < 200
+    files = job_files(corpus, [job_id])
+    # Nothing was left half-done: every file is finished, or queued, or (SIGINT can land
+    # inside a file) the one interrupted file, which counts as an attempt.
+    assert sum(f.status == "running" for f in files) <= (1 if signum == signal.SIGINT else 0)
+    assert sum(f.status == "added" for f in files) == job.files_done

@@ -38,5 +38,5 @@ def test_percentile_and_loader(tmp_path):
     a, b = load_questions(qa)
     assert a.evidence == ("12層",) and a.answerable and not b.answerable
     qa.write_text('{"id": "x"}\n', encoding="utf-8")
-    with pytest.raises(ValueError, match="qa.jsonl:1"):
+    with pytest.raises(ValueError, match=r"qa\.jsonl:1"):
         load_questions(qa)

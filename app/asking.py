@@ -4,11 +4,11 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ingest.chunking import page_of, split_sentences
 from starlette.concurrency import run_in_threadpool
 
 from generator.lexical import features
 from generator.records import Answer, Passage
+from ingest.chunking import page_of, split_sentences
 from retriever.records import Hit
 
 if TYPE_CHECKING:

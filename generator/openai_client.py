@@ -66,16 +66,7 @@ class OpenAIGenerator:
         """The whole answer text of one chat completion."""
         url = f"{self.base_url}/chat/completions"
         body = await self._payload(messages, max_tokens, temperature, stream=False)
-        response = await self._send(self._client.build_request("POST", url, json=body))
-        try:
-            await response.aread()
-        except httpx.TimeoutException as exc:
-            raise _timeout(url, self.timeout) from exc
-        except httpx.TransportError as exc:
-            raise _dropped(url, exc) from exc
-        finally:
-            await response.aclose()
-        data = _json(response, url)
+        data = await self._fetch_json(self._client.build_request("POST", url, json=body), url)
         try:
             content = data["choices"][0]["message"].get("content")
         except (KeyError, IndexError, TypeError, AttributeError) as exc:
@@ -151,21 +142,25 @@ class OpenAIGenerator:
             "stream": stream,
         }
 
+    async def _fetch_json(self, request: httpx.Request, url: str) -> Any:
+        """Send a non-streamed request and read its JSON, mapping transport failures."""
+        response = await self._send(request)
+        try:
+            await response.aread()
+        except httpx.TimeoutException as exc:
+            raise _timeout(url, self.timeout) from exc
+        except httpx.TransportError as exc:
+            raise _dropped(url, exc) from exc
+        finally:
+            await response.aclose()
+        return _json(response, url)
+
     async def _read_models(self) -> None:
         async with self._lock:
             if self._models_read:
                 return
             url = f"{self.base_url}/models"
-            response = await self._send(self._client.build_request("GET", url))
-            try:
-                await response.aread()
-            except httpx.TimeoutException as exc:
-                raise _timeout(url, self.timeout) from exc
-            except httpx.TransportError as exc:
-                raise _dropped(url, exc) from exc
-            finally:
-                await response.aclose()
-            data = _json(response, url)
+            data = await self._fetch_json(self._client.build_request("GET", url), url)
             models = data.get("data") if isinstance(data, dict) else None
             if not isinstance(models, list) or not all(isinstance(m, dict) for m in models):
                 raise _malformed(url, "no model list in the response")

@@ -12,7 +12,7 @@ from typing import TypeVar
 
 from app.asking import AskService
 from app.database import upgrade_database
-from app.models import embedding_model_path
+from app.models import embedding_model_path, query_encoder_for
 from app.settings import Settings
 from generator.answerer import Answerer
 from generator.extractive import ExtractiveAnswerer
@@ -80,11 +80,13 @@ class Kotae:
             # Several Kotae processes on one machine each default to every core, and then
             # fight over them; one or two threads each is faster in total.
             torch.set_num_threads(self.settings.torch_threads)
-        return SentenceEmbedder(
+        embedder = SentenceEmbedder(
             embedding_model_path(self.settings),
             device=self.settings.embedding_device,
             batch_size=self.settings.embed_batch_size,
         )
+        embedder.use_query_encoder(query_encoder_for(embedder, self.settings))
+        return embedder
 
     @cached_property
     def tokenizer(self) -> JapaneseTokenizer:

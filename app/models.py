@@ -1,9 +1,20 @@
-"""Which embedding model to load: a configured local folder, or the bundled multilingual default."""
+"""Which embedding model to load (a configured local folder, or the bundled multilingual
+default), and which encoder embeds the questions."""
 
+import logging
 from pathlib import Path
 
 from app.errors import ConfigurationError
 from app.settings import Settings
+from retriever.embedder import SentenceEmbedder
+from retriever.onnx_query import (
+    OnnxQueryEncoder,
+    export_query_onnx,
+    query_onnx_path,
+    supported_pooling,
+)
+
+log = logging.getLogger(__name__)
 
 
 def embedding_model_path(settings: Settings) -> Path:
@@ -22,3 +33,29 @@ def embedding_model_path(settings: Settings) -> Path:
     from retriever.e5_convert import build_e5_small
 
     return build_e5_small(settings.model_cache_dir / "multilingual-e5-small")
+
+
+def query_encoder_for(embedder: SentenceEmbedder, settings: Settings) -> OnnxQueryEncoder | None:
+    """The ONNX Runtime encoder for questions on a CPU, or None to embed them with torch.
+
+    "auto" falls back to torch with a warning when the export cannot be made (a read-only
+    model folder, say); "onnx" makes that an error.
+    """
+    if settings.query_encoder == "torch" or embedder.device != "cpu":
+        return None
+    pooling = supported_pooling(embedder.path)
+    try:
+        if pooling is None:
+            raise ConfigurationError(f"{embedder.path} is not transformer → pooling → normalize")
+        onnx_path = query_onnx_path(embedder.path)
+        if not onnx_path.is_file():
+            log.info("exporting %s to ONNX for questions (once, ~20 s)", embedder.name)
+            onnx_path = export_query_onnx(embedder.path)
+        return OnnxQueryEncoder(
+            onnx_path, embedder.tokenizer, pooling, embedder.max_tokens, settings.torch_threads
+        )
+    except Exception as exc:
+        if settings.query_encoder == "onnx":
+            raise ConfigurationError(f"KOTAE_QUERY_ENCODER=onnx: {exc}") from exc
+        log.warning("questions are embedded with torch: no ONNX encoder (%s)", exc)
+        return None

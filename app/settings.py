@@ -2,6 +2,7 @@
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -17,6 +18,9 @@ class Settings(BaseSettings):
     embedding_model: str | None = None
     embedding_device: str | None = None  # "cpu" / "cuda"; unset = cuda when present
     torch_threads: int | None = None  # unset = torch's default (every core)
+    # Questions on the CPU: "auto" embeds them with an ONNX export of the model (built
+    # once, ~20 s) and falls back to torch if that cannot be had; "onnx" insists; "torch".
+    query_encoder: Literal["auto", "onnx", "torch"] = "auto"
     generator_url: str | None = None
     generator_model: str | None = None
     generator_api_key: str | None = None

@@ -13,6 +13,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -62,15 +63,30 @@ def main() -> None:
         build = time.perf_counter() - started
         queries = [pool[int(i)][:40] for i in rng.integers(0, len(pool), args.queries)]
         kotae.search("warm up", 10)
-        timings: dict[str, list[float]] = {"hybrid": [], "dense": [], "keyword": [], "embed": []}
-        for q in queries:
-            for mode in ("hybrid", "dense", "keyword"):
-                t = time.perf_counter()
-                kotae.search(q, 10, mode=mode)  # type: ignore[arg-type]
-                timings[mode].append((time.perf_counter() - t) * 1000)
+        fast = kotae.embedder.query_encoder
+        timings: dict[str, list[float]] = {}
+
+        def timed(name: str, call: Callable[[], object]) -> None:
             t = time.perf_counter()
-            kotae.embedder.encode_queries([q])
-            timings["embed"].append((time.perf_counter() - t) * 1000)
+            call()
+            timings.setdefault(name, []).append((time.perf_counter() - t) * 1000)
+
+        # The same queries through both question encoders, one after the other (baseline:
+        # torch, as sentence-transformers runs it; then the ONNX Runtime encoder if any).
+        for label, encoder in (("torch", None), ("onnx", fast)):
+            if label == "onnx" and fast is None:
+                continue
+            kotae.embedder.use_query_encoder(encoder)
+            kotae.search("warm up", 10)
+            for q in queries:
+                for mode in ("hybrid", "dense"):
+                    timed(f"{mode} ({label} query encoder)", lambda: kotae.search(q, 10, mode=mode))  # type: ignore[arg-type]  # noqa: B023
+                timed(f"embed query ({label})", lambda: kotae.embedder.encode_queries([q]))  # noqa: B023
+        vector = kotae.embedder.encode_queries(["warm up"])[0]
+        for q in queries:
+            timed("keyword", lambda: kotae.search(q, 10, mode="keyword"))  # noqa: B023
+            timed("FAISS alone (k=50)", lambda: kotae.indexes.dense_search(vector, 50, None))
+            timed("fetch 10 hits from SQL", lambda: kotae.corpus.chunks_by_ids(list(range(1, 11))))
 
     def pct(values: list[float], q: float) -> float:
         return round(statistics.quantiles(values, n=100)[int(q) - 1], 2)
@@ -81,6 +97,15 @@ def main() -> None:
         "sql_write_s": round(stored, 1),
         "index_build_s": round(build, 1),
         "latency_ms": {m: {"p50": pct(v, 50), "p95": pct(v, 95)} for m, v in timings.items()},
+        "onnx_vs_torch_hybrid_p50": (
+            round(
+                pct(timings["hybrid (onnx query encoder)"], 50)
+                / pct(timings["hybrid (torch query encoder)"], 50),
+                3,
+            )
+            if fast is not None
+            else None
+        ),
         "peak_rss_mb": round(peak_rss_mb()),
     }
     print(json.dumps(result, indent=2, ensure_ascii=False))

@@ -26,11 +26,18 @@ def best_device() -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
+class QueryEncoder(Protocol):
+    """Embeds already-prompted questions; must agree with the model it stands in for."""
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
 class SentenceEmbedder:
     """Any local sentence-transformers folder; fp16 on CUDA; L2-normalized float32 output.
 
     Query/passage prompts come from the model's own config (e5 models ship
     "query: " / "passage: "); models without prompts embed both sides as is.
+    Questions may go through a faster `QueryEncoder` of the same model (`use_query_encoder`).
     """
 
     def __init__(self, model_path: str | Path, device: str | None = None, batch_size: int = 32):
@@ -50,6 +57,8 @@ class SentenceEmbedder:
         if self.device.startswith("cuda"):
             self.model.half()
         self.name = path.name
+        self.path = path
+        self.query_encoder: QueryEncoder | None = None
         # Renamed get_embedding_dimension in sentence-transformers 6; older ones lack it.
         get_dim = getattr(self.model, "get_embedding_dimension", None)
         dim: int | None = get_dim() if get_dim else self.model.get_sentence_embedding_dimension()
@@ -61,7 +70,7 @@ class SentenceEmbedder:
         prompts = self.model.prompts or {}
         self.query_prompt: str = prompts.get("query") or ""
         self.passage_prompt: str = prompts.get("passage") or prompts.get("document") or ""
-        self._tokenizer = self.model.tokenizer
+        self.tokenizer = self.model.tokenizer
         # Budget left for text once the prompt and the special tokens are counted.
         self.prompt_tokens = self.count_tokens(self.passage_prompt) + 2
 
@@ -80,12 +89,18 @@ class SentenceEmbedder:
         return self._encode(texts, self.passage_prompt)
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        if self.query_encoder is not None:
+            vectors = self.query_encoder.encode([self.query_prompt + t for t in texts])
+            return vectors.reshape(len(texts), self.dim)
         return self._encode(texts, self.query_prompt)
+
+    def use_query_encoder(self, encoder: QueryEncoder | None) -> None:
+        self.query_encoder = encoder
 
     def count_tokens(self, text: str) -> int:
         if not text:
             return 0
-        return len(self._tokenizer(text, add_special_tokens=False)["input_ids"])
+        return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
 
 
 class PassageVectorCache:

@@ -49,7 +49,7 @@ def query_encoder_for(embedder: SentenceEmbedder, settings: Settings) -> OnnxQue
             raise ConfigurationError(f"{embedder.path} is not transformer → pooling → normalize")
         onnx_path = query_onnx_path(embedder.path)
         if not onnx_path.is_file():
-            log.info("exporting %s to ONNX for questions (once, ~20 s)", embedder.name)
+            log.info("exporting %s to ONNX for questions (once, ~10 s)", embedder.name)
             onnx_path = export_query_onnx(embedder.path)
         return OnnxQueryEncoder(
             onnx_path, embedder.tokenizer, pooling, embedder.max_tokens, settings.torch_threads

@@ -19,7 +19,7 @@ class Settings(BaseSettings):
     embedding_device: str | None = None  # "cpu" / "cuda"; unset = cuda when present
     torch_threads: int | None = None  # unset = torch's default (every core)
     # Questions on the CPU: "auto" embeds them with an ONNX export of the model (built
-    # once, ~20 s) and falls back to torch if that cannot be had; "onnx" insists; "torch".
+    # once, ~10 s) and falls back to torch if that cannot be had; "onnx" insists; "torch".
     query_encoder: Literal["auto", "onnx", "torch"] = "auto"
     generator_url: str | None = None
     generator_model: str | None = None

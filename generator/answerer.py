@@ -18,7 +18,7 @@ from generator.language import (
     unbacked_warning,
     unsupported_warning,
 )
-from generator.lexical import EN_STOPWORDS, features
+from generator.lexical import EN_STOPWORDS, features, mentions_version, versioned_names
 from generator.openai_client import OpenAIGenerator
 from generator.prompt import TokenCounter, build_condense_messages, build_messages
 from generator.records import Answer, Passage
@@ -156,11 +156,15 @@ class Answerer:
         return heuristic_condense(question, history)
 
     def _too_weak(self, question: str, passages: Sequence[Passage]) -> bool:
-        """Weak evidence: the best score is low, or (same-script questions only) no passage
-        shares enough of the question's content words. Coverage is not applied to Latin-script
-        questions, which may rightly be answered from passages in Japanese."""
+        """Weak evidence: the best score is low, the question names a version no passage
+        names ("Falcon 180B" when the documents only have Falcon-40B), or (same-script
+        questions only) no passage shares enough of the question's content words. Coverage is
+        not applied to Latin-script questions, which may rightly be answered from passages in
+        Japanese."""
         # The best score, not passages[0]'s: a reranker may order by something else.
         if not passages or max(p.score for p in passages) < self.min_score:
+            return True
+        if _names_a_missing_version(question, passages):
             return True
         if self.min_coverage <= 0 or detect_language(question) != "ja":
             return False
@@ -300,3 +304,13 @@ def _norm(text: str) -> str:
 
 def _too_long(exc: GeneratorResponseError) -> bool:
     return exc.status_code == 400 and bool(_CONTEXT_TOO_LONG.search(exc.message))
+
+
+def _names_a_missing_version(question: str, passages: Sequence[Passage]) -> bool:
+    # Passages about a sibling version score high on every other signal, and quoting them
+    # would answer a question about something else.
+    texts = [f"{p.title}\n{p.text}" for p in passages]
+    return any(
+        not any(mentions_version(t, name, version) for t in texts)
+        for name, version in versioned_names(question)
+    )

@@ -95,3 +95,35 @@ def is_terminal(text: str, i: int) -> bool:
 
 def _is_cjk(ch: str) -> bool:
     return "\u3040" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff" or "\uff00" <= ch <= "\uffef"
+
+
+# A Latin name directly followed by a version number: "Falcon 180B", "PaLM 2", "GPT-3.5".
+# (Japanese letters count as word characters, so boundaries are spelled out, not \b.)
+_VERSIONED_NAME = re.compile(
+    r"(?<![A-Za-z0-9])([A-Za-z][A-Za-z0-9]*?)([\s\-_]*)(\d+(?:\.\d+)*[A-Za-z]*)(?![0-9.])"
+)
+_YEAR = re.compile(r"(?:19|20)\d\d")
+
+
+def versioned_names(text: str) -> set[tuple[str, str]]:
+    """(name, version) pairs such as ("falcon", "180b").
+
+    A name is capitalised ("Falcon 180B") or joined to its number ("gpt-4", "llama2"), so
+    "about 40 GB" is not one; a one-letter name must be a capital joined to it ("X5", "M-2",
+    not "v2" or "A 2"); a year after a name ("Dev Day 2023") is not a version.
+    """
+    pairs = set()
+    for name, gap, version in _VERSIONED_NAME.findall(unicodedata.normalize("NFKC", text)):
+        spaced = gap != "" and gap.strip() == ""
+        if _YEAR.fullmatch(version) or (spaced and name.islower()):
+            continue
+        if len(name) == 1 and (spaced or name.islower()):
+            continue
+        pairs.add((name.lower(), version.lower()))
+    return pairs
+
+
+def mentions_version(text: str, name: str, version: str) -> bool:
+    """Does the text name that version, spelled "Falcon-180B", "falcon 180b" or "Falcon180B"?"""
+    pattern = rf"(?<![a-z0-9]){re.escape(name)}[\s\-_]*{re.escape(version)}(?![0-9.]*\d)"
+    return re.search(pattern, normalize(text)) is not None

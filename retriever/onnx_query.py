@@ -48,7 +48,7 @@ def query_onnx_path(model_dir: Path) -> Path:
 def export_query_onnx(model_dir: Path) -> Path:
     """Export the model's transformer (token states out) to ONNX, once per model folder.
 
-    Takes ~20 s on two cores; a crash or a concurrent export never leaves a half-written file.
+    Takes ~10 s on two cores; a crash or a concurrent export never leaves a half-written file.
     """
     import torch
     from transformers import AutoModel

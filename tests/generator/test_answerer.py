@@ -77,6 +77,17 @@ def test_weak_evidence_abstains_without_calling_the_server(fake_server: FakeOpen
     assert none.abstained and none.text == abstention_message("en")
 
 
+def test_a_version_no_passage_names_abstains_without_calling_the_server(
+    fake_server: FakeOpenAIServer,
+) -> None:
+    # The passages are about the X3: a question about the X5 must not be answered from them,
+    # however well everything else matches.
+    answer = ask(fake_server.base_url("x5"), question="ソラマメX5のアンテナは何本ですか？")
+    assert answer.abstained and answer.text == abstention_message("ja")
+    assert fake_server.chat_requests("x5") == []
+    assert not ask(None, question="ソラマメ X-3 のアンテナは何本？").abstained  # another spelling
+
+
 def test_generated_answer_keeps_valid_citations(fake_server: FakeOpenAIServer) -> None:
     fake_server.replies["gen"] = (
         "本体には4本のアンテナが内蔵されています。[1][7] 重さは320グラムです［３］。"
@@ -158,7 +169,8 @@ def test_prompt_too_long_for_the_server_is_retried_smaller(
 ) -> None:
     monkeypatch.setattr(fake_server, "max_prompt_chars", 2500)
     fake_server.replies["toolong"] = "4本です。[1]"
-    passages = [Passage(f"P{i}:" + "アンテナ" * 150, f"Doc {i}", None, 0.9) for i in range(1, 6)]
+    body = "X3の" + "アンテナ" * 150  # names the X3 the question asks about
+    passages = [Passage(f"P{i}:{body}", f"Doc {i}", None, 0.9) for i in range(1, 6)]
     before = len(fake_server.chat_requests("toolong"))
     answer = run(fake_server.base_url("toolong"), "answer", QUESTION, passages)
 

@@ -85,7 +85,7 @@ class Kotae:
             device=self.settings.embedding_device,
             batch_size=self.settings.embed_batch_size,
         )
-        embedder.use_query_encoder(query_encoder_for(embedder, self.settings))
+        embedder.defer_query_encoder(lambda: query_encoder_for(embedder, self.settings))
         return embedder
 
     @cached_property

@@ -62,7 +62,7 @@ def main() -> None:
         count = kotae.indexes.rebuild()
         build = time.perf_counter() - started
         queries = [pool[int(i)][:40] for i in rng.integers(0, len(pool), args.queries)]
-        kotae.search("warm up", 10)
+        kotae.search("warm up", 10)  # also builds the question encoder
         fast = kotae.embedder.query_encoder
         timings: dict[str, list[float]] = {}
 

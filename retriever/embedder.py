@@ -3,7 +3,7 @@
 import os
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -59,6 +59,8 @@ class SentenceEmbedder:
         self.name = path.name
         self.path = path
         self.query_encoder: QueryEncoder | None = None
+        self._build_query_encoder: Callable[[], QueryEncoder | None] | None = None
+        self._query_encoder_lock = threading.Lock()
         # Renamed get_embedding_dimension in sentence-transformers 6; older ones lack it.
         get_dim = getattr(self.model, "get_embedding_dimension", None)
         dim: int | None = get_dim() if get_dim else self.model.get_sentence_embedding_dimension()
@@ -89,13 +91,25 @@ class SentenceEmbedder:
         return self._encode(texts, self.passage_prompt)
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
-        if self.query_encoder is not None:
-            vectors = self.query_encoder.encode([self.query_prompt + t for t in texts])
+        encoder = self._query_encoder()
+        if encoder is not None:
+            vectors = encoder.encode([self.query_prompt + t for t in texts])
             return vectors.reshape(len(texts), self.dim)
         return self._encode(texts, self.query_prompt)
 
     def use_query_encoder(self, encoder: QueryEncoder | None) -> None:
-        self.query_encoder = encoder
+        self.query_encoder, self._build_query_encoder = encoder, None
+
+    def defer_query_encoder(self, build: Callable[[], QueryEncoder | None]) -> None:
+        """Build the question encoder on the first question: ingest never needs one."""
+        self._build_query_encoder = build
+
+    def _query_encoder(self) -> QueryEncoder | None:
+        with self._query_encoder_lock:
+            if self._build_query_encoder is not None:
+                self.query_encoder = self._build_query_encoder()
+                self._build_query_encoder = None
+            return self.query_encoder
 
     def count_tokens(self, text: str) -> int:
         if not text:

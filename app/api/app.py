@@ -34,6 +34,7 @@ def create_app(settings: Settings | None = None, with_worker: bool = True) -> Fa
         def warm_up() -> None:
             try:
                 kotae.indexes  # noqa: B018 - loads the model, the snapshot and replays the log
+                kotae.embedder.encode_queries(["warm up"])  # the question encoder, built once
                 app.state.ready.set()
             except Exception:
                 log.exception("start-up failed; /readyz stays unready")

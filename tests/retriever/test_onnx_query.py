@@ -115,3 +115,15 @@ MEAN = {"pooling_mode_mean_tokens": True}
 )
 def test_supported_pooling(tmp_path, types, pooling, expected):
     assert supported_pooling(write_modules(tmp_path, types, pooling)) == expected
+
+
+@pytest.mark.integration
+def test_kotae_builds_the_question_encoder_on_the_first_question_only(tmp_path, model_cache_dir):
+    from app.kotae import Kotae
+
+    kotae = Kotae(Settings(data_dir=tmp_path, model_cache_dir=model_cache_dir))
+    kotae.embedder.encode_passages(["ingest needs no question encoder"])
+    assert kotae.embedder.query_encoder is None
+    kotae.embedder.encode_queries(["最初の質問"])
+    assert isinstance(kotae.embedder.query_encoder, OnnxQueryEncoder)
+    kotae.close()

@@ -35,7 +35,7 @@ def exhaustive_storage(dim: int, for_gpu: bool) -> faiss.Index:
     """Every vector is scored; on the CPU they are stored as float16.
 
     A CPU search reads every stored vector, so halving them cuts a 100k-chunk search from
-    9.1 to 6.6 ms; a score moves by at most 2^-11 (unit vectors, 11-bit mantissas).
+    9.1 to ~7 ms; a score moves by at most 2^-11 (unit vectors, 11-bit mantissas).
     GPU indexes are cloned from an IndexFlat, so a GPU machine keeps float32 storage.
     """
     if for_gpu:

@@ -2,9 +2,10 @@
 
 A question is one short text, and at batch size 1 PyTorch spends over half of a call on
 per-operator overhead: the same fp32 graph on ONNX Runtime gives the same vectors (cosine
-1.0000) in 12 ms instead of 31 ms on two cores (docs/benchmarks.md). int8 weights were
-measured too and left out: 11 ms, but cosine down to 0.989, which moves the calibrated
-abstention threshold. Passages stay on sentence-transformers: they come in batches.
+1.0000) in 8.6 ms instead of 24 ms on two cores (bench/query.py, docs/benchmarks.md). int8
+weights were measured too and left out: ~12% faster, but cosines down to 0.989, enough to
+move scores across the calibrated abstention threshold. Passages stay on
+sentence-transformers: they come in batches.
 
 The export lives in the model folder under `onnx/`, written atomically.
 """

@@ -7,12 +7,7 @@ from pathlib import Path
 from app.errors import ConfigurationError
 from app.settings import Settings
 from retriever.embedder import SentenceEmbedder
-from retriever.onnx_query import (
-    OnnxQueryEncoder,
-    export_query_onnx,
-    query_onnx_path,
-    supported_pooling,
-)
+from retriever.onnx_query import OnnxQueryEncoder, export_query_onnx, supported_pooling
 
 log = logging.getLogger(__name__)
 
@@ -47,10 +42,7 @@ def query_encoder_for(embedder: SentenceEmbedder, settings: Settings) -> OnnxQue
     try:
         if pooling is None:
             raise ConfigurationError(f"{embedder.path} is not transformer → pooling → normalize")
-        onnx_path = query_onnx_path(embedder.path)
-        if not onnx_path.is_file():
-            log.info("exporting %s to ONNX for questions (once, ~10 s)", embedder.name)
-            onnx_path = export_query_onnx(embedder.path)
+        onnx_path = export_query_onnx(embedder.path)  # at once when already exported
         return OnnxQueryEncoder(
             onnx_path, embedder.tokenizer, pooling, embedder.max_tokens, settings.torch_threads
         )

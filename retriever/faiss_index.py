@@ -87,18 +87,17 @@ class FaissIndex:
             return []
         q = np.ascontiguousarray(query, dtype=np.float32).reshape(1, self.dim)
         k = min(k, len(self))
+        params = None
         if allowed is not None:
             if len(allowed) == 0:
                 return []
             selector = faiss.IDSelectorBatch(allowed.astype(np.int64))
             params = faiss.SearchParameters(sel=selector)  # type: ignore[call-arg]
+        if self.use_gpu and params is None:
+            scores, ids = self._searcher().search(q, k)
+        else:  # filtered searches stay on the CPU master copy
             with one_openmp_thread():
                 scores, ids = self._cpu.search(q, k, params=params)
-        elif self.use_gpu:
-            scores, ids = self._searcher().search(q, k)
-        else:
-            with one_openmp_thread():
-                scores, ids = self._cpu.search(q, k)
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
 
     def _searcher(self) -> faiss.Index:

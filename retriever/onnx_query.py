@@ -11,6 +11,7 @@ The export lives in the model folder under `onnx/`, written atomically.
 """
 
 import json
+import logging
 import os
 import tempfile
 import warnings
@@ -21,6 +22,8 @@ from typing import Any
 import numpy as np
 
 QUERY_ONNX_NAME = "kotae-query.onnx"
+
+log = logging.getLogger(__name__)
 
 
 def supported_pooling(model_dir: Path) -> str | None:
@@ -57,6 +60,7 @@ def export_query_onnx(model_dir: Path) -> Path:
     dest = query_onnx_path(model_dir)
     if dest.is_file():
         return dest
+    log.info("exporting %s to ONNX for questions (once, ~10 s)", model_dir.name)
     dest.parent.mkdir(parents=True, exist_ok=True)
     model = AutoModel.from_pretrained(model_dir, local_files_only=True).eval()
 

@@ -1,12 +1,14 @@
 """Shared fixtures: the seed corpus and a real `kotae serve` on loopback."""
 
+import json
 import os
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -28,6 +30,18 @@ def seeds_dir() -> Path:
 def model_cache_dir() -> Path:
     """Converted models are cached per user, like in production, so tests don't rebuild them."""
     return Path(os.environ.get("KOTAE_MODEL_CACHE_DIR", Path.home() / ".cache/kotae/models"))
+
+
+def sse_events(lines: Iterable[str]) -> list[tuple[str | None, Any]]:
+    """(event name, decoded JSON data) for each message of a server-sent event stream."""
+    events: list[tuple[str | None, Any]] = []
+    event = None
+    for line in lines:
+        if line.startswith("event: "):
+            event = line[7:]
+        elif line.startswith("data: "):
+            events.append((event, json.loads(line[6:])))
+    return events
 
 
 def free_port() -> int:

@@ -6,6 +6,8 @@ import time
 import httpx
 import pytest
 
+from tests.conftest import sse_events
+
 pytestmark = pytest.mark.integration
 
 KEY = "test-key-123"
@@ -135,19 +137,13 @@ def test_ask_json_extractive_with_citation(client, uploaded):
 
 
 def test_ask_stream_sends_tokens_then_final(client, uploaded):
-    events = []
     with client.stream(
         "POST",
         "/v1/ask",
         json={"question": "When did the library open?", "collection": "town", "stream": True},
     ) as r:
         assert r.headers["content-type"].startswith("text/event-stream")
-        event = None
-        for line in r.iter_lines():
-            if line.startswith("event: "):
-                event = line[7:]
-            elif line.startswith("data: "):
-                events.append((event, json.loads(line[6:])))
+        events = sse_events(r.iter_lines())
     assert events[0][0] == "token" and events[-1][0] == "final"
     assert "1987" in events[-1][1]["answer"] and events[-1][1]["citations"]
 

@@ -2,12 +2,11 @@
 to extractive answers when the generator is down or too slow, and says so."""
 
 import asyncio
-import json
 
 import httpx
 import pytest
 
-from tests.conftest import free_port
+from tests.conftest import free_port, sse_events
 from tests.vllm_server import SERVED_MODEL_NAME
 
 pytestmark = [pytest.mark.integration, pytest.mark.vllm, pytest.mark.slow]
@@ -68,19 +67,13 @@ def test_non_streamed_answer_is_generative_with_checked_citations(generative_ser
 
 
 def test_streamed_answer_sends_tokens_from_the_model(generative_server):
-    events = []
     with httpx.stream(
         "POST",
         f"{generative_server.base_url}/v1/ask",
         json={"question": QUESTION, "stream": True},
         timeout=180,
     ) as r:
-        event = None
-        for line in r.iter_lines():
-            if line.startswith("event: "):
-                event = line[7:]
-            elif line.startswith("data: "):
-                events.append((event, json.loads(line[6:])))
+        events = sse_events(r.iter_lines())
     kinds = [e for e, _ in events]
     assert kinds[-1] == "final" and kinds.count("token") >= 2  # really streamed, piece by piece
     assert events[-1][1]["mode"] == "generative"

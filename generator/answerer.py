@@ -119,7 +119,7 @@ class Answerer:
                         yield piece
                     break
                 except GeneratorResponseError as exc:
-                    if pieces or attempt == _SHRINK_TRIES - 1 or not _too_long(exc):
+                    if pieces or not _retry_smaller(exc, attempt):
                         raise
         except _FALLBACK_ERRORS as exc:
             final = await self._fallback(
@@ -245,8 +245,7 @@ class Answerer:
             try:
                 return await generator.complete(messages, max_tokens=max_tokens)
             except GeneratorResponseError as exc:
-                # Our token estimate can be low for the server's tokenizer: retry smaller.
-                if attempt == _SHRINK_TRIES - 1 or not _too_long(exc):
+                if not _retry_smaller(exc, attempt):
                     raise
         raise AssertionError("unreachable")
 
@@ -302,8 +301,11 @@ def _norm(text: str) -> str:
     return re.sub(r"[\s?？。.!！]+", "", unicodedata.normalize("NFKC", text).lower())
 
 
-def _too_long(exc: GeneratorResponseError) -> bool:
-    return exc.status_code == 400 and bool(_CONTEXT_TOO_LONG.search(exc.message))
+def _retry_smaller(exc: GeneratorResponseError, attempt: int) -> bool:
+    """Our token estimate can be low for the server's tokenizer: a prompt rejected as too
+    long is sent again with less room for passages, up to _SHRINK_TRIES attempts in all."""
+    too_long = exc.status_code == 400 and bool(_CONTEXT_TOO_LONG.search(exc.message))
+    return too_long and attempt < _SHRINK_TRIES - 1
 
 
 def _names_a_missing_version(question: str, passages: Sequence[Passage]) -> bool:

@@ -1,8 +1,9 @@
 """`kotae eval`: retrieval and answer quality over a QA file (format of shared/eval/*.jsonl).
 
-A retrieved chunk counts as relevant when, after NFKC and whitespace removal, it contains
-one of the question's evidence strings. Answer metrics: the fact (one of `answer_any`) is in
-the answer, a citation holds the evidence, and `answerable: false` questions are abstained.
+A retrieved chunk counts as relevant when it contains one of the question's evidence strings,
+both normalized by `squash` (DESIGN.md, "Evaluation data"). Answer metrics: the fact (one of
+`answer_any`) is in the answer, a citation holds the evidence, and `answerable: false`
+questions are abstained.
 """
 
 import asyncio
@@ -19,11 +20,17 @@ from typing import Any
 
 from app.kotae import Kotae
 
-_SPACE = re.compile(r"\s+")
+# Whitespace, and the table/bullet/markup characters that renderings put between words (HTML
+# tables become "a | b" rows): an evidence string quoted from a cell must still match.
+_NOISE = re.compile(r"[\s|│┃¦•・▪◦●○■□‣⁃*#>`]+")
+_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
 
 
 def squash(text: str) -> str:
-    return _SPACE.sub("", unicodedata.normalize("NFKC", text))
+    """The evaluation's one normalization: NFKC, lowercase, whitespace and markup removed,
+    thousands separators dropped ("1,600" → "1600")."""
+    text = unicodedata.normalize("NFKC", text).lower()
+    return _NOISE.sub("", _THOUSANDS.sub("", text))
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,16 @@ def test_evidence_matching_ignores_width_and_whitespace():
     assert not holds_evidence("anything", ["", "  "])
 
 
+def test_evidence_matching_follows_the_design_rule():
+    # DESIGN.md "Evaluation data": lowercase, markup characters and thousands separators.
+    assert holds_evidence("| max_connections | 100 |", ["max_connections 100"])
+    assert holds_evidence("・**Shared Buffers** は 1,600 MB", ["shared buffers は1600MB"])
+    assert holds_evidence("`pg_dump` ＞ file", ["pg_dump file"])
+    assert holds_evidence("1,600,000 行", ["1600000行"])
+    assert not holds_evidence("1,2345", ["12345"])  # not a thousands separator
+    assert not holds_evidence("decoder 1600層", ["decoder 16層"])
+
+
 def test_ranking_metrics_by_hand():
     # First relevant at rank 2 of 5, two relevant in the whole corpus.
     m = ranking_metrics([False, True, False, True, False], total_relevant=2, k=5)

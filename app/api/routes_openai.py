@@ -45,15 +45,15 @@ class ChatRequest(BaseModel):
     @model_validator(mode="after")
     def within_ask_limits(self) -> Self:
         """The same limits as /v1/ask: the last message is the question, the rest history."""
-        if any(len(m.text()) > MAX_TURN_CHARS for m in self.messages):
-            raise ValueError(f"a message is over {MAX_TURN_CHARS} characters")
         turns = self.turns()
+        if turns and len(turns[-1][1]) > MAX_QUESTION_CHARS:
+            raise ValueError(f"the question (last message) is over {MAX_QUESTION_CHARS} characters")
         if len(turns) > MAX_HISTORY_TURNS + 1:
             raise ValueError(
                 f"at most {MAX_HISTORY_TURNS} user and assistant messages before the question"
             )
-        if turns and len(turns[-1][1]) > MAX_QUESTION_CHARS:
-            raise ValueError(f"the question (last message) is over {MAX_QUESTION_CHARS} characters")
+        if any(len(m.text()) > MAX_TURN_CHARS for m in self.messages):
+            raise ValueError(f"a message is over {MAX_TURN_CHARS} characters")
         return self
 
 

@@ -9,6 +9,7 @@ anything. Every other type (SVG, XML, DOCX, unknown) is a download.
 """
 
 import codecs
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -45,9 +46,21 @@ WEB_CHARSETS = {
     "utf-16": "utf-16le",  # a BOM is always there (ingest only detects UTF-16 by its BOM)
     "utf-16-le": "utf-16le",
     "utf-16-be": "utf-16be",
-    "cp1252": "windows-1252",
-    "iso8859-1": "windows-1252",
+    "iso8859-1": "windows-1252",  # browsers read Latin-1 as its superset
+    "iso8859-9": "windows-1254",
+    "cp874": "windows-874",
+    "tis-620": "windows-874",
+    "big5": "big5",
+    "gb18030": "gb18030",
+    "gbk": "gbk",
+    "euc_kr": "euc-kr",
+    "cp949": "euc-kr",  # WHATWG EUC-KR is Windows-949
+    "koi8-r": "koi8-r",
+    "koi8-u": "koi8-u",
+    "mac-roman": "macintosh",
 }
+WINDOWS_CODEPAGE = re.compile(r"cp(125[0-8])")
+ISO_8859 = re.compile(r"iso8859-(2|3|4|5|6|7|8|10|13|14|15|16)")
 
 
 def security_headers(policy: str) -> dict[str, str]:
@@ -72,8 +85,13 @@ def _detected_codec(content_hash: str, path: Path, html: bool) -> str | None:
 
 def web_charset(doc: DocumentInfo, path: Path) -> str | None:
     """The charset label to send with a text original, or None when no browser label fits."""
-    codec = _detected_codec(doc.content_hash, path, doc.mime in INLINE_HTML)
-    return WEB_CHARSETS.get(codec or "")
+    codec = _detected_codec(doc.content_hash, path, doc.mime in INLINE_HTML) or ""
+    if codec in WEB_CHARSETS:
+        return WEB_CHARSETS[codec]
+    if match := WINDOWS_CODEPAGE.fullmatch(codec) or ISO_8859.fullmatch(codec):
+        prefix = "windows-" if codec.startswith("cp") else "iso-8859-"
+        return prefix + match.group(1)
+    return None
 
 
 def original_response(doc: DocumentInfo, path: Path) -> Response:

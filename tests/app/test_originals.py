@@ -32,6 +32,12 @@ def document(mime: str, source: str, content_hash: str) -> DocumentInfo:
         ("text/javascript", b"alert(1)", "application/octet-stream", "attachment"),
         ("", b"<script>alert(1)</script>", "application/octet-stream", "attachment"),
         ("text/plain", b"\x00\x01\x02binary", "application/octet-stream", "attachment"),
+        (
+            "text/plain",
+            "Москва — столица России, крупнейший город страны.".encode("cp1251"),
+            "text/plain; charset=windows-1251",
+            "inline",
+        ),
     ],
 )
 def test_every_original_is_sandboxed(

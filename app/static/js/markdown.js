@@ -30,8 +30,7 @@ export function safeUrl(url) {
   } catch {
     return null;
   }
-  if (parsed.origin === window.location.origin) return null;
-  return parsed.href;
+  return parsed.origin === window.location.origin ? null : trimmed;
 }
 
 function link(href, children) {

@@ -99,8 +99,9 @@ async def upload(
     limit = kotae.settings.max_file_bytes
     stored: list[NewJobFile] = []
     out: list[UploadedFile] = []
-    for upload in files:
+    for upload in files:  # every name first: a refused request stores nothing
         check_file_name(upload.filename or "")
+    for upload in files:
         name = Path(upload.filename or "").name
         if not name:
             raise BadRequestError("every uploaded file needs a file name")

@@ -14,6 +14,7 @@ from app.api import routes_ask, routes_documents, routes_health, routes_openai, 
 from app.api.envelope import install_error_handlers
 from app.api.limits import GuardMiddleware
 from app.api.metrics import Metrics
+from app.api.security_headers import SecurityHeadersMiddleware
 from app.kotae import Kotae
 from app.settings import Settings, get_settings
 
@@ -69,6 +70,7 @@ def create_app(settings: Settings | None = None, with_worker: bool = True) -> Fa
         max_body=settings.max_request_bytes,
         max_upload=settings.max_upload_bytes,
     )
+    app.add_middleware(SecurityHeadersMiddleware)  # outermost: refusals get the headers too
     install_error_handlers(app)
     for module in (routes_health, routes_search, routes_ask, routes_documents, routes_openai):
         app.include_router(module.router)

@@ -2,8 +2,11 @@
 
 import hmac
 import json
+import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
+
+from app.api.file_links import valid_file_link
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -11,7 +14,13 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
-OPEN_PATHS = ("/healthz", "/readyz", "/metrics", "/docs", "/openapi.json", "/static/")
+# Open even when keys are set, matched exactly: the UI shell (it asks for the key), probes, and
+# the API's description (public knowledge, it holds no data). /metrics is not open: request
+# counts per route and status tell an outsider how the service is used.
+OPEN_PATHS = frozenset(
+    {"/", "/healthz", "/readyz", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"}
+)
+OPEN_PREFIX = "/static/"
 
 
 class BodyTooLarge(BaseException):
@@ -27,13 +36,13 @@ async def send_error(send: Send, status: int, type_: str, message: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-def presented_key(scope: Scope) -> str | None:
+def presented_key(scope: Scope) -> bytes | None:
+    """The key as the raw header bytes: HTTP headers are bytes, keys are compared as UTF-8."""
     headers = dict(scope.get("headers") or [])
-    auth = headers.get(b"authorization", b"").decode("latin-1")
-    if auth.lower().startswith("bearer "):
-        return auth[7:].strip()
-    key = headers.get(b"x-api-key")
-    return key.decode("latin-1") if key else None
+    auth = headers.get(b"authorization", b"")
+    if auth[:7].lower() == b"bearer ":
+        return auth[7:].strip(b" \t")
+    return headers.get(b"x-api-key")
 
 
 class GuardMiddleware:
@@ -41,15 +50,20 @@ class GuardMiddleware:
 
     def __init__(self, app: ASGIApp, api_keys: list[str], max_body: int, max_upload: int) -> None:
         self.app = app
-        self.api_keys = [k.encode() for k in api_keys]
+        self.key_list = api_keys
+        self.api_keys = [k.encode("utf-8") for k in api_keys]
         self.max_body = max_body
         self.max_upload = max_upload
 
     def authorized(self, scope: Scope) -> bool:
         path = scope.get("path", "")
-        if not self.api_keys or path == "/" or path.startswith(OPEN_PATHS):
+        if not self.api_keys or path in OPEN_PATHS or path.startswith(OPEN_PREFIX):
             return True
-        key = (presented_key(scope) or "").encode()
+        if scope.get("method") in ("GET", "HEAD") and valid_file_link(
+            self.key_list, path, scope.get("query_string", b""), time.time()
+        ):
+            return True
+        key = presented_key(scope) or b""
         # Compare against every key so the time taken does not reveal which one matched.
         matches = [hmac.compare_digest(key, k) for k in self.api_keys]
         return any(matches)

@@ -9,22 +9,27 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from app.api.deps import KotaeDep
+from app.api.params import CollectionName
 from app.asking import AskResult
 from generator.errors import GeneratorError
 
 router = APIRouter()
+# One set of limits for every way of asking (/v1/ask and /v1/chat/completions).
+MAX_QUESTION_CHARS = 4000
+MAX_TURN_CHARS = 20000
+MAX_HISTORY_TURNS = 50
 
 
 class Turn(BaseModel):
     role: Literal["user", "assistant"]
-    content: str = Field(max_length=20000)
+    content: str = Field(max_length=MAX_TURN_CHARS)
 
 
 class AskRequest(BaseModel):
-    question: str = Field(min_length=1, max_length=4000)
-    collection: str | None = None
+    question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS)
+    collection: CollectionName | None = None
     top_k: int = Field(default=5, ge=1, le=20)
-    history: list[Turn] = Field(default_factory=list, max_length=50)
+    history: list[Turn] = Field(default_factory=list, max_length=MAX_HISTORY_TURNS)
     stream: bool = False
 
 

@@ -1,13 +1,18 @@
 """Documents: upload (→ 202 + job), list, show, original file, delete; and job status."""
 
+import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, UploadFile
-from fastapi.responses import FileResponse, Response
+from fastapi.responses import Response
 from pydantic import BaseModel
 
 from app.api.deps import KotaeDep
+from app.api.file_links import signed_file_url
+from app.api.originals import original_response
+from app.api.params import CollectionName, DocumentId, check_file_name
 from app.errors import BadRequestError, NotFoundError, PayloadTooLargeError
 from app.wire import DocumentOut, document_out
 from ingest.jobs import Job, NewJobFile
@@ -29,6 +34,11 @@ class UploadResponse(BaseModel):
 
 class DocumentList(BaseModel):
     documents: list[DocumentOut]
+
+
+class FileLinkOut(BaseModel):
+    url: str
+    expires_at: str
 
 
 class JobFileOut(BaseModel):
@@ -84,11 +94,13 @@ def job_out(job: Job) -> JobOut:
 async def upload(
     kotae: KotaeDep,
     files: Annotated[list[UploadFile], File(description="One or more documents.")],
-    collection: Annotated[str, Form()] = DEFAULT_COLLECTION,
+    collection: Annotated[CollectionName, Form()] = DEFAULT_COLLECTION,
 ) -> UploadResponse:
     limit = kotae.settings.max_file_bytes
     stored: list[NewJobFile] = []
     out: list[UploadedFile] = []
+    for upload in files:  # every name first: a refused request stores nothing
+        check_file_name(upload.filename or "")
     for upload in files:
         name = Path(upload.filename or "").name
         if not name:
@@ -108,31 +120,35 @@ async def upload(
 
 
 @router.get("/v1/documents")
-def list_documents(kotae: KotaeDep, collection: str | None = None) -> DocumentList:
+def list_documents(kotae: KotaeDep, collection: CollectionName | None = None) -> DocumentList:
     return DocumentList(documents=[document_out(d) for d in kotae.list_documents(collection)])
 
 
 @router.get("/v1/documents/{document_id}")
-def show_document(document_id: int, kotae: KotaeDep) -> DocumentOut:
+def show_document(document_id: DocumentId, kotae: KotaeDep) -> DocumentOut:
     return document_out(kotae.get_document(document_id))
 
 
 @router.get("/v1/documents/{document_id}/file", response_model=None)
-def document_file(document_id: int, kotae: KotaeDep) -> Response:
+def document_file(document_id: DocumentId, kotae: KotaeDep) -> Response:
+    """The original, sandboxed (see app/api/originals.py); with keys set, a signed link works."""
     doc = kotae.get_document(document_id)
     path = kotae.original_path(doc)
     if path is None:
         raise NotFoundError(f"the original file of document {document_id} is not available")
-    return FileResponse(
-        path,
-        media_type=doc.mime or "application/octet-stream",
-        filename=Path(doc.source).name,
-        content_disposition_type="inline",
-    )
+    return original_response(doc, path)
+
+
+@router.post("/v1/documents/{document_id}/link")
+def document_file_link(document_id: DocumentId, kotae: KotaeDep) -> FileLinkOut:
+    """A short-lived link to the original that a browser tab can open without the API key."""
+    kotae.get_document(document_id)  # 404 for an unknown document
+    url, expires = signed_file_url(kotae.settings.api_key_list, document_id, time.time())
+    return FileLinkOut(url=url, expires_at=datetime.fromtimestamp(expires, UTC).isoformat())
 
 
 @router.delete("/v1/documents/{document_id}", status_code=204)
-def delete_document(document_id: int, kotae: KotaeDep) -> Response:
+def delete_document(document_id: DocumentId, kotae: KotaeDep) -> Response:
     kotae.delete_document(document_id)
     return Response(status_code=204)
 

@@ -4,13 +4,15 @@ import json
 import time
 import uuid
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, Self
 
 from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from app.api.deps import KotaeDep
+from app.api.params import CollectionName
+from app.api.routes_ask import MAX_HISTORY_TURNS, MAX_QUESTION_CHARS, MAX_TURN_CHARS
 from app.asking import AskResult
 from app.errors import BadRequestError
 from generator.errors import GeneratorError
@@ -34,7 +36,25 @@ class ChatRequest(BaseModel):
     messages: list[ChatMessage] = Field(min_length=1, max_length=100)
     stream: bool = False
     top_k: int = Field(default=5, ge=1, le=20)
-    collection: str | None = None
+    collection: CollectionName | None = None
+
+    def turns(self) -> list[tuple[str, str]]:
+        """The conversation: user and assistant messages (system prompts are not used)."""
+        return [(m.role, m.text()) for m in self.messages if m.role in ("user", "assistant")]
+
+    @model_validator(mode="after")
+    def within_ask_limits(self) -> Self:
+        """The same limits as /v1/ask: the last message is the question, the rest history."""
+        turns = self.turns()
+        if turns and len(turns[-1][1]) > MAX_QUESTION_CHARS:
+            raise ValueError(f"the question (last message) is over {MAX_QUESTION_CHARS} characters")
+        if len(turns) > MAX_HISTORY_TURNS + 1:
+            raise ValueError(
+                f"at most {MAX_HISTORY_TURNS} user and assistant messages before the question"
+            )
+        if any(len(m.text()) > MAX_TURN_CHARS for m in self.messages):
+            raise ValueError(f"a message is over {MAX_TURN_CHARS} characters")
+        return self
 
 
 def sources_text(result: AskResult) -> str:
@@ -62,7 +82,7 @@ def models() -> dict[str, Any]:
 
 @router.post("/v1/chat/completions", response_model=None)
 async def chat_completions(body: ChatRequest, kotae: KotaeDep) -> Any:
-    turns = [(m.role, m.text()) for m in body.messages if m.role in ("user", "assistant")]
+    turns = body.turns()
     if not turns or turns[-1][0] != "user" or not turns[-1][1].strip():
         raise BadRequestError("the last message must be a non-empty user message")
     question, history = turns[-1][1], turns[:-1]

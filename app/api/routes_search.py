@@ -4,6 +4,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from app.api.deps import KotaeDep
+from app.api.params import CollectionName, StoredId
 from app.wire import HitOut, hit_out
 
 router = APIRouter()
@@ -11,8 +12,8 @@ router = APIRouter()
 
 class SearchRequest(BaseModel):
     query: str = Field(min_length=1, max_length=4000)
-    collection: str | None = None
-    document_ids: list[int] | None = None
+    collection: CollectionName | None = None
+    document_ids: list[StoredId] | None = Field(default=None, max_length=1000)
     top_k: int = Field(default=10, ge=1, le=100)
 
 

@@ -73,10 +73,12 @@ def uploaded(client):
     return wait_job(client, body["job_id"])
 
 
-def test_health_ready_metrics_are_open(server):
+def test_health_and_ready_are_open_metrics_need_the_key(server):
     assert httpx.get(f"{server.base_url}/healthz").json() == {"status": "ok"}
     assert httpx.get(f"{server.base_url}/readyz").status_code == 200
-    assert "kotae_http_requests_total" in httpx.get(f"{server.base_url}/metrics").text
+    assert httpx.get(f"{server.base_url}/metrics").status_code == 401
+    metrics = httpx.get(f"{server.base_url}/metrics", headers=AUTH)
+    assert "kotae_http_requests_total" in metrics.text
 
 
 def test_api_key_required(server):

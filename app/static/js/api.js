@@ -121,19 +121,28 @@ export async function* readEvents(response) {
 }
 
 /**
- * Opens a link to an API resource in a new tab. With an API key the browser cannot send the
- * header on navigation, so the file is fetched and shown from a blob URL (keeping #page=N).
+ * Opens a document's original in a new tab. A tab cannot send the API key, so with a key the
+ * server first signs a short-lived link. Never a blob: URL: that would run the file in this
+ * page's origin, next to the key. The tab has no opener and gets no referrer; the server sends
+ * the file sandboxed, so even an HTML original runs no script.
  */
-export async function openProtected(url) {
+export async function openOriginal(documentId, hash = "") {
+  const base = `/v1/documents/${encodeURIComponent(documentId)}`;
+  const suffix = hash ? `#${hash}` : "";
   if (!apiKey()) {
-    window.open(url, "_blank", "noopener");
+    window.open(`${base}/file${suffix}`, "_blank", "noopener,noreferrer");
     return;
   }
-  const [path, hash] = url.split("#");
-  const tab = window.open("", "_blank");
-  const blob = await (await apiFetch(path)).blob();
-  const blobUrl = URL.createObjectURL(blob) + (hash ? `#${hash}` : "");
-  if (tab) tab.location.href = blobUrl;
-  else window.location.href = blobUrl;
-  setTimeout(() => URL.revokeObjectURL(blobUrl.split("#")[0]), 60_000);
+  // Opened during the click (a later window.open may be blocked as a pop-up), then pointed at
+  // the signed link; cutting `opener` first keeps the original from reaching this page.
+  const tab = window.open("about:blank", "_blank");
+  if (tab) tab.opener = null;
+  try {
+    const { url } = await (await apiFetch(`${base}/link`, { method: "POST" })).json();
+    if (tab) tab.location.replace(url + suffix);
+    else window.open(url + suffix, "_blank", "noopener,noreferrer");
+  } catch (error) {
+    tab?.close();
+    throw error;
+  }
 }

@@ -16,12 +16,21 @@ function el(tag, className) {
   return node;
 }
 
-/** True for URLs that are safe to put in href: http(s), mailto and same-site paths. */
+/**
+ * The URL to put in href, or null. Answer text comes from documents, so a link may only leave
+ * for another site over http(s): never a path of this app (its API, its originals) nor any
+ * other scheme.
+ */
 export function safeUrl(url) {
-  const trimmed = url.trim();
-  if (/^(https?:|mailto:)/i.test(trimmed)) return trimmed;
-  if (/^(\/(?!\/)|#|\.{1,2}\/)/.test(trimmed)) return trimmed;
-  return null;
+  const trimmed = String(url).trim();
+  if (!/^https?:\/\//i.test(trimmed)) return null;
+  let parsed;
+  try {
+    parsed = new URL(trimmed);
+  } catch {
+    return null;
+  }
+  return parsed.origin === window.location.origin ? null : trimmed;
 }
 
 function link(href, children) {
@@ -105,7 +114,8 @@ function inline(text, parent, opts) {
       const auto = rest.match(/^<(https?:\/\/[^\s>]+)>/);
       if (auto) {
         flush();
-        parent.append(link(auto[1], [auto[1]]));
+        const href = safeUrl(auto[1]);
+        parent.append(href ? link(href, [auto[1]]) : auto[1]);
         i += auto[0].length;
         continue;
       }
@@ -114,7 +124,8 @@ function inline(text, parent, opts) {
       let url = rest.match(BARE_URL)[0];
       url = url.replace(/[.,;:!?。、）)]+$/, "");
       flush();
-      parent.append(link(url, [url]));
+      const href = safeUrl(url);
+      parent.append(href ? link(href, [url]) : url);
       i += url.length;
       continue;
     }

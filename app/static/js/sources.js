@@ -1,8 +1,9 @@
 // The source panel: the cited passage with its span highlighted, and a link to the original.
 
-import { apiKey, openProtected } from "./api.js";
+import { apiKey, openOriginal } from "./api.js";
 import { t } from "./i18n.js";
 import { store } from "./store.js";
+import { toast } from "./toast.js";
 
 const panel = () => document.getElementById("source-panel");
 let opener = null;
@@ -68,15 +69,16 @@ export function showSource(entry, from) {
     const a = document.createElement("a");
     a.className = "btn btn-ghost btn-small";
     a.target = "_blank";
-    a.rel = "noopener";
+    a.rel = "noopener noreferrer";
     const pdf = isPdf(entry.documentId, entry.source);
+    const hash = pdf ? `page=${entry.page}` : "";
     const base = `/v1/documents/${encodeURIComponent(entry.documentId)}/file`;
-    a.href = pdf ? `${base}#page=${entry.page}` : base;
+    a.href = hash ? `${base}#${hash}` : base;
     a.textContent = pdf ? t("openOriginalPage", { page: entry.page }) : t("openOriginal");
     a.addEventListener("click", (event) => {
-      if (!apiKey()) return;
+      if (!apiKey()) return;  // a plain link: the server needs no key
       event.preventDefault();
-      openProtected(a.getAttribute("href"));
+      openOriginal(entry.documentId, hash).catch((error) => toast(error.message, "error"));
     });
     links.append(a);
   }

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from app.errors import KotaeError
@@ -17,7 +18,6 @@ from app.settings import get_settings
 from app.wire import document_out, hit_out
 from ingest.pipeline import DEFAULT_COLLECTION, IngestReport
 from retriever.corpus import DocumentNotFound
-from retriever.indexes import EmbeddingModelMismatch
 from retriever.records import DocumentInfo, Hit
 
 cli = typer.Typer(
@@ -35,7 +35,9 @@ CollectionOpt = Annotated[str | None, typer.Option("--collection", "-c", help="C
 @contextmanager
 def kotae_app() -> Iterator[Any]:
     """Open the application; turn known failures into a message and exit code 2."""
+    # Imported here, as FAISS is: `kotae --help` works, and a missing extra is reported by main().
     from app.kotae import Kotae
+    from retriever.indexes import EmbeddingModelMismatch
 
     app = None
     try:
@@ -285,4 +287,10 @@ def worker() -> None:
 
 
 def main() -> None:
-    cli()
+    try:
+        cli()
+    except ModuleNotFoundError as e:
+        if e.name != "faiss":
+            raise
+        err.print(f"[red]error:[/red] {escape(str(e))}")  # no [cpu] or [gpu] extra: say which
+        sys.exit(2)

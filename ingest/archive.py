@@ -114,9 +114,7 @@ def _read_entry(
                     f"{refused} {entry.filename} decompresses to over {_size(limit)}"
                 )
             if total_before + size > limit:
-                raise FileTooLargeError(
-                    f"{refused} its contents decompress to over {_size(limit)}"
-                )
+                raise FileTooLargeError(f"{refused} its contents decompress to over {_size(limit)}")
             if size > limits.ratio_floor and size > allowed_ratio:
                 raise LoadError(
                     f"{refused} {entry.filename} expands over {limits.max_ratio} times "

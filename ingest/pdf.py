@@ -125,9 +125,7 @@ def _first_line(pages: list[str]) -> str | None:
 def _describe(data: bytes) -> str:
     """What a file that is not a PDF starts with, and what it looks like instead."""
     head = data[:_HEADER_WINDOW].lstrip(b"\xef\xbb\xbf \t\r\n")
-    preview = "".join(
-        chr(b) if 0x20 <= b < 0x7F else "." for b in head[:_PREVIEW_CHARS]
-    )
+    preview = "".join(chr(b) if 0x20 <= b < 0x7F else "." for b in head[:_PREVIEW_CHARS])
     ellipsis = "…" if len(head) > _PREVIEW_CHARS else ""
     start = f'the file starts with "{preview}{ellipsis}"'
     lower = head.lower()

@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from ingest.archive import ArchiveLimits
 from ingest.chunking import TextChunk, chunk_pages, join_pages
 from ingest.errors import FileTooLargeError, IngestError, UnsupportedFileError
-from ingest.archive import ArchiveLimits
 from ingest.loaders import (
     SUPPORTED_SUFFIXES,
     LoadedDocument,

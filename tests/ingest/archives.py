@@ -77,7 +77,10 @@ def _stream_entry(target: zipfile.ZipFile, name: str, size: int, head: bytes = b
 
 def docx_bomb(path: Path, size: int = GIB) -> Path:
     """A real DOCX whose word/document.xml is ``size`` bytes of XML whitespace (about 1 MB)."""
-    with zipfile.ZipFile(io.BytesIO(word_document())) as source, zipfile.ZipFile(path, "w") as target:
+    with (
+        zipfile.ZipFile(io.BytesIO(word_document())) as source,
+        zipfile.ZipFile(path, "w") as target,
+    ):
         for info in source.infolist():
             if info.filename != "word/document.xml":
                 target.writestr(info.filename, source.read(info), zipfile.ZIP_DEFLATED)
@@ -115,7 +118,10 @@ def nested_zip(folder: str = "word/media/") -> bytes:
 def high_ratio(size: int = 40 * MB) -> bytes:
     """A DOCX with an extra part that expands about 1000 times, under any size limit."""
     out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(word_document())) as source, zipfile.ZipFile(out, "w") as target:
+    with (
+        zipfile.ZipFile(io.BytesIO(word_document())) as source,
+        zipfile.ZipFile(out, "w") as target,
+    ):
         for info in source.infolist():
             target.writestr(info.filename, source.read(info), zipfile.ZIP_DEFLATED)
         _stream_entry(target, "customXml/padding.xml", size)

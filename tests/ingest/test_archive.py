@@ -164,6 +164,6 @@ def test_docx_without_core_properties_is_titled_by_its_heading_or_name() -> None
     data = archives.word_document(core_title=None)
     assert load_bytes(data, "report.docx").title == "導入と目的"  # not "Word Document"
     no_heading = archives.rewrite(
-        data, lambda name, content: content.replace("Heading1".encode(), b"Normal")
+        data, lambda name, content: content.replace(b"Heading1", b"Normal")
     )
     assert load_bytes(no_heading, "report.docx").title == "report"

@@ -27,9 +27,7 @@ def wait_job(client: httpx.Client, job_id: str, timeout: float = 180) -> dict:
 
 
 def upload(client: httpx.Client, files: list[tuple[str, bytes]]) -> dict[str, dict]:
-    response = client.post(
-        "/v1/documents", files=[("files", (name, data)) for name, data in files]
-    )
+    response = client.post("/v1/documents", files=[("files", (name, data)) for name, data in files])
     assert response.status_code == 202, response.text
     job = wait_job(client, response.json()["job_id"])
     return {f["name"]: f for f in job["files"]}

@@ -86,6 +86,8 @@ def test_mislabelled_untitled_and_oversized_files(client) -> None:  # type: igno
             ("page.pdf", HTML),
             ("untitled.docx", archives.word_document("第一章はじめに", core_title=None)),
             ("long.txt", long_text),
+            # 6,000 characters that NFKC turns into 24,000 (㍿ → 株式会社): checked once normalized
+            ("squares.txt", ("㍿" * 6000).encode()),
         ],
     )
     assert files["page.pdf"]["status"] == "failed"
@@ -96,5 +98,7 @@ def test_mislabelled_untitled_and_oversized_files(client) -> None:  # type: igno
     assert files["long.txt"]["error"] == (
         "text file refused: its text is over the limit of 20,000 characters"
     )
+    assert files["squares.txt"]["status"] == "failed"
+    assert files["squares.txt"]["error"] == files["long.txt"]["error"]
     document = client.get(f"/v1/documents/{files['untitled.docx']['document_id']}").json()
     assert document["title"] == "第一章はじめに"  # not python-docx's "Word Document"

@@ -16,8 +16,9 @@ from ingest.errors import FileTooLargeError, LoadError
 _MB = 1024 * 1024
 _CHUNK = 1024 * 1024
 _CENTRAL_HEADER = b"PK\x01\x02"
-# Zip local header, empty archive, spanned archive; gzip; 7-Zip; RAR.
-_ARCHIVE_MAGIC = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08", b"\x1f\x8b", b"7z\xbc\xaf", b"Rar!")
+# Zip local header, empty archive, spanned archive; 7-Zip; RAR. Not gzip: Office documents
+# hold gzipped pictures (.emz, .wmz).
+_ARCHIVE_MAGIC = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08", b"7z\xbc\xaf", b"Rar!")
 _METHODS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
 # What zipfile and zlib raise on damaged, encrypted or exotic archives.
 _ZIP_ERRORS = (
@@ -38,7 +39,7 @@ class ArchiveLimits:
 
     ``max_unzipped_bytes`` bounds each entry and all of them together, as actually decompressed.
     ``max_ratio`` bounds how much one entry may expand once it is over ``ratio_floor`` bytes:
-    Office XML compresses 5-30x, a zip bomb about 1000x. ``nested_allowed_under`` names the
+    Office XML compresses 4-30x, a zip bomb about 1000x. ``nested_allowed_under`` names the
     folders where the format keeps embedded files that are themselves archives (a workbook
     embedded in a Word document); they are never opened, only counted.
     """
@@ -75,6 +76,7 @@ def check_archive(data: bytes, kind: str, limits: ArchiveLimits) -> None:
 def _check_declared(entries: list[zipfile.ZipInfo], refused: str, limits: ArchiveLimits) -> None:
     if len(entries) > limits.max_entries:
         raise LoadError(f"{refused} over {limits.max_entries} entries in the archive")
+    limit = limits.max_unzipped_bytes
     for entry in entries:
         # zipfile bounds deflate output per read, but not bzip2's or LZMA's, whose few bytes
         # can expand to gigabytes in one call. Office, OpenDocument and EPUB files use neither.
@@ -83,8 +85,6 @@ def _check_declared(entries: list[zipfile.ZipInfo], refused: str, limits: Archiv
                 f"{refused} {entry.filename} uses compression method {entry.compress_type}, "
                 "not stored or deflated"
             )
-    limit = limits.max_unzipped_bytes
-    for entry in entries:
         if entry.file_size > limit:
             raise FileTooLargeError(
                 f"{refused} {entry.filename} decompresses to over {_size(limit)}"

@@ -6,6 +6,7 @@ import logging
 from pypdf import PasswordType, PdfReader
 
 from ingest.errors import FileTooLargeError, LoadError
+from ingest.pdf_content import ContentMeter
 
 _log = logging.getLogger(__name__)
 
@@ -15,6 +16,12 @@ _EOF_WINDOW = 1024
 # Readers accept the "%PDF-" header anywhere in the first 1024 bytes.
 _HEADER_WINDOW = 1024
 _PREVIEW_CHARS = 24
+# Page content (drawing operators, forms drawn counted at each use) compresses 3-10 times, and
+# pypdf parses it in Python at several seconds a megabyte: a 30 KB file of highly compressed
+# operators held the worker for over four minutes. Content over this many times the file's size,
+# past a floor, is refused.
+_MAX_CONTENT_RATIO = 100
+_CONTENT_FLOOR = 2 * 1024 * 1024
 _PLACEHOLDER_TITLES = frozenset({"untitled", "no title", "(anonymous)", "anonymous"})
 _MAX_TITLE_CHARS = 200
 
@@ -69,7 +76,19 @@ def read_pdf(data: bytes, max_chars: int) -> tuple[str | None, list[str]]:
     pages: list[str] = []
     failures: list[str] = []
     chars = 0
+    content_bytes = 0
+    meter = ContentMeter()
+    content_budget = max(_CONTENT_FLOOR, _MAX_CONTENT_RATIO * len(data))
     for number, page in enumerate(page_objects, start=1):
+        try:
+            content_bytes += meter.page_cost(page)
+        except Exception as exc:  # extraction below reports the page as unreadable
+            _log.debug("PDF page %d: content unreadable: %s", number, _reason(exc))
+        if content_bytes > content_budget:
+            raise LoadError(
+                f"PDF refused: its page content expands to over {_MAX_CONTENT_RATIO} times "
+                "the file's size (a decompression bomb?)"
+            )
         try:
             pages.append(page.extract_text() or "")
         except Exception as exc:

@@ -25,6 +25,7 @@ from reportlab.pdfgen import canvas
 
 from ingest.errors import IngestError
 from ingest.loaders import SUPPORTED_SUFFIXES, LoadLimits, load_bytes
+from tests.ingest.test_pdf_bombs import bomb_pdf
 
 SEEDS_JA = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "seeds-ja"
 EXPLORE = os.environ.get("KOTAE_FUZZ_EXAMPLES")
@@ -77,6 +78,7 @@ def seeds() -> list[tuple[str, bytes]]:
     html = f'<html><head><meta charset="shift_jis"><title>題</title></head><body><h1>{JA}</h1>'
     found = [
         ("doc.pdf", _pdf()),
+        ("forms.pdf", bomb_pdf(b"/X0 Do\n" * 3, form=b"(aaaaaaaaaa) Tj ")),
         ("doc.docx", _docx()),
         ("page.html", (html + f"<p>{EN}</p><table><tr><td>a</td></tr></table>").encode("cp932")),
         ("utf8.html", f"<!DOCTYPE html><p>{JA}</p><script>x()</script>".encode()),

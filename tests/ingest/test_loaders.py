@@ -2,6 +2,7 @@ import io
 import logging
 import random
 import re
+import time
 import zipfile
 from pathlib import Path
 
@@ -443,3 +444,17 @@ def test_text_over_the_limit_is_refused_for_every_format(three_page_pdf: bytes) 
         assert load_bytes(data, name).pages  # fine under the default limit
         with pytest.raises(FileTooLargeError, match=rf"^{label} refused: its text is over the "):
             load_bytes(data, name, limits)
+
+
+def test_docx_without_title_or_heading_loads_fast() -> None:
+    # The title search resolved every paragraph's style, each a scan of all styles: 2.5 ms a
+    # paragraph, 20 s for a 2 MB document.
+    document = docx.Document()
+    for number in range(4000):
+        document.add_paragraph(f"段落 {number} の本文です。")
+    out = io.BytesIO()
+    document.save(out)
+    started = time.monotonic()
+    loaded = load_bytes(out.getvalue(), "議事録.docx")
+    assert time.monotonic() - started < 3
+    assert loaded.title == "議事録"

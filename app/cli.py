@@ -44,7 +44,7 @@ def kotae_app() -> Iterator[Any]:
         app = Kotae(get_settings())
         yield app
     except (KotaeError, EmbeddingModelMismatch, DocumentNotFound) as e:
-        err.print(f"[red]error:[/red] {e}")
+        err.print(f"[red]error:[/red] {escape(str(e))}")
         raise typer.Exit(2) from None
     finally:
         if app is not None:
@@ -94,7 +94,7 @@ def enqueue_files(paths: list[Path], collection: str) -> None:
 
     files, missing = discover(paths)
     for m in missing:
-        err.print(f"[red]failed[/red] {m.source}: {m.reason}", soft_wrap=True)
+        err.print(f"[red]failed[/red] {escape(m.source)}: {escape(m.reason or '')}", soft_wrap=True)
     if not files:
         err.print("[red]error:[/red] no files to queue")
         raise typer.Exit(1)
@@ -115,7 +115,10 @@ def print_summary(report: IngestReport) -> None:
     for f in report.files:
         if f.outcome in ("failed", "skipped"):
             colour = "red" if f.outcome == "failed" else "yellow"
-            err.print(f"[{colour}]{f.outcome}[/{colour}] {f.source}: {f.reason}")
+            # Names and reasons (which may quote the file) are text, not console markup.
+            reason = escape(f.reason or "")
+            line = f"[{colour}]{f.outcome}[/{colour}] {escape(f.source)}: {reason}"
+            err.print(line, soft_wrap=True)  # one line per file, however long its path
     err.print(
         f"added {report.count('added')}, updated {report.count('updated')}, "
         f"unchanged {report.count('unchanged')}, failed {report.count('failed')}, "
@@ -240,7 +243,7 @@ def evaluate_cmd(
     try:
         questions = load_questions(qa_file)
     except ValueError as e:
-        err.print(f"[red]error:[/red] {e}")
+        err.print(f"[red]error:[/red] {escape(str(e))}")
         raise typer.Exit(2) from None
     with kotae_app() as app:
         report = evaluate(app, questions, k, collection, not no_answers, mode)

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from app.errors import KotaeError
@@ -17,7 +18,6 @@ from app.settings import get_settings
 from app.wire import document_out, hit_out
 from ingest.pipeline import DEFAULT_COLLECTION, IngestReport
 from retriever.corpus import DocumentNotFound
-from retriever.indexes import EmbeddingModelMismatch
 from retriever.records import DocumentInfo, Hit
 
 cli = typer.Typer(
@@ -35,14 +35,16 @@ CollectionOpt = Annotated[str | None, typer.Option("--collection", "-c", help="C
 @contextmanager
 def kotae_app() -> Iterator[Any]:
     """Open the application; turn known failures into a message and exit code 2."""
+    # Imported here, as FAISS is: `kotae --help` works, and a missing extra is reported by main().
     from app.kotae import Kotae
+    from retriever.indexes import EmbeddingModelMismatch
 
     app = None
     try:
         app = Kotae(get_settings())
         yield app
     except (KotaeError, EmbeddingModelMismatch, DocumentNotFound) as e:
-        err.print(f"[red]error:[/red] {e}")
+        err.print(f"[red]error:[/red] {escape(str(e))}")
         raise typer.Exit(2) from None
     finally:
         if app is not None:
@@ -92,7 +94,7 @@ def enqueue_files(paths: list[Path], collection: str) -> None:
 
     files, missing = discover(paths)
     for m in missing:
-        err.print(f"[red]failed[/red] {m.source}: {m.reason}", soft_wrap=True)
+        err.print(f"[red]failed[/red] {escape(m.source)}: {escape(m.reason or '')}", soft_wrap=True)
     if not files:
         err.print("[red]error:[/red] no files to queue")
         raise typer.Exit(1)
@@ -113,7 +115,10 @@ def print_summary(report: IngestReport) -> None:
     for f in report.files:
         if f.outcome in ("failed", "skipped"):
             colour = "red" if f.outcome == "failed" else "yellow"
-            err.print(f"[{colour}]{f.outcome}[/{colour}] {f.source}: {f.reason}")
+            # Names and reasons (which may quote the file) are text, not console markup.
+            reason = escape(f.reason or "")
+            line = f"[{colour}]{f.outcome}[/{colour}] {escape(f.source)}: {reason}"
+            err.print(line, soft_wrap=True)  # one line per file, however long its path
     err.print(
         f"added {report.count('added')}, updated {report.count('updated')}, "
         f"unchanged {report.count('unchanged')}, failed {report.count('failed')}, "
@@ -238,7 +243,7 @@ def evaluate_cmd(
     try:
         questions = load_questions(qa_file)
     except ValueError as e:
-        err.print(f"[red]error:[/red] {e}")
+        err.print(f"[red]error:[/red] {escape(str(e))}")
         raise typer.Exit(2) from None
     with kotae_app() as app:
         report = evaluate(app, questions, k, collection, not no_answers, mode)
@@ -285,4 +290,10 @@ def worker() -> None:
 
 
 def main() -> None:
-    cli()
+    try:
+        cli()
+    except ModuleNotFoundError as e:
+        if e.name != "faiss":
+            raise
+        err.print(f"[red]error:[/red] {escape(str(e))}")  # no [cpu] or [gpu] extra: say which
+        sys.exit(2)

@@ -157,6 +157,8 @@ class Kotae:
             chunk_tokens=self.settings.chunk_tokens,
             overlap_tokens=self.settings.chunk_overlap_tokens,
             max_file_bytes=self.settings.max_file_bytes,
+            max_text_chars=self.settings.resolved_max_text_chars,
+            max_unzipped_bytes=self.settings.resolved_max_unzipped_bytes,
         )
 
     def ingest(

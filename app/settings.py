@@ -30,6 +30,11 @@ class Settings(BaseSettings):
     max_file_bytes: int = 100 * 1024 * 1024
     max_request_bytes: int = 1024 * 1024
     max_upload_bytes: int = 512 * 1024 * 1024  # one upload request, several files together
+    # Unset = max_file_bytes characters: every text file under the file limit fits, and a PDF or
+    # DOCX may expand to as much text as the largest text file.
+    max_text_chars: int | None = None
+    # What a DOCX may decompress to, each part and all together. Unset = 2 x max_file_bytes.
+    max_unzipped_bytes: int | None = None
     chunk_tokens: int = 128
     chunk_overlap_tokens: int = 32
     embed_batch_size: int = 32
@@ -54,6 +59,16 @@ class Settings(BaseSettings):
         if self.min_answer_score is not None:
             return self.min_answer_score
         return 0.80 if self.embedding_model is None else 0.0
+
+    @property
+    def resolved_max_text_chars(self) -> int:
+        return self.max_text_chars if self.max_text_chars is not None else self.max_file_bytes
+
+    @property
+    def resolved_max_unzipped_bytes(self) -> int:
+        if self.max_unzipped_bytes is not None:
+            return self.max_unzipped_bytes
+        return 2 * self.max_file_bytes
 
     @property
     def index_dir(self) -> Path:

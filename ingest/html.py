@@ -41,7 +41,23 @@ _CHARSET_ALIASES = {
     "latin1": "cp1252",
     "us-ascii": "cp1252",
     "ascii": "cp1252",
+    "gb2312": "gbk",
+    "euc-kr": "cp949",
 }
+# The encodings browsers honour (WHATWG Encoding Standard), as Python codecs. Other labels, such
+# as Python's own "undefined" (which always fails) or "unicode_escape", and UTF-16 (which a meta
+# tag readable as ASCII cannot be), are ignored and the encoding is detected instead.
+_WEB_CODECS = frozenset(
+    codecs.lookup(name).name
+    for name in (
+        "utf-8", "cp866", "iso8859-2", "iso8859-3", "iso8859-4", "iso8859-5", "iso8859-6",
+        "iso8859-7", "iso8859-8", "iso8859-10", "iso8859-13", "iso8859-14", "iso8859-15",
+        "iso8859-16", "koi8-r", "koi8-u", "mac-roman", "mac-cyrillic", "cp874", "cp1250",
+        "cp1251", "cp1252", "cp1253", "cp1254", "cp1255", "cp1256", "cp1257", "cp1258", "gbk",
+        "gb18030", "big5", "big5hkscs", "euc-jp", "iso2022-jp", "cp932", "shift_jis", "euc-kr",
+        "cp949",
+    )
+)  # fmt: skip
 _MAX_TITLE_CHARS = 200
 
 
@@ -53,7 +69,9 @@ def decode_html(data: bytes) -> tuple[str, str]:
             label = declared.group(1).decode("ascii").lower()
             codec = _CHARSET_ALIASES.get(label, label)
             try:
-                return data.decode(codec), codecs.lookup(codec).name
+                name = codecs.lookup(codec).name
+                if name in _WEB_CODECS:
+                    return data.decode(codec), name
             except (LookupError, UnicodeDecodeError):
                 pass  # wrong or unknown declaration: detect instead
     return decode_text(data)

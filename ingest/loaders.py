@@ -1,13 +1,12 @@
 """Turn a file's bytes into raw page texts: dispatch by suffix, sniffing content when needed."""
 
-import io
 import pathlib
-import zipfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from ingest.archive import ArchiveLimits
 from ingest.docx import read_docx
-from ingest.errors import LoadError, UnsupportedFileError
+from ingest.errors import FileTooLargeError, LoadError, UnsupportedFileError
 from ingest.html import decode_html, read_html
 from ingest.normalize import normalize_text
 from ingest.pdf import read_pdf
@@ -33,6 +32,24 @@ SUPPORTED_SUFFIXES: frozenset[str] = frozenset(_MIME_BY_SUFFIX)
 
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy .doc, or an encrypted Office file
 _MAX_TITLE_CHARS = 200
+_FORMAT_NAMES = {
+    PDF_MIME: "PDF",
+    TEXT_MIME: "text file",
+    MARKDOWN_MIME: "Markdown file",
+    HTML_MIME: "HTML",
+    DOCX_MIME: "DOCX",
+}
+
+
+@dataclass(frozen=True)
+class LoadLimits:
+    """How far one file may expand: its extracted text, and a zip-based file's contents.
+
+    The defaults suit the default 100 MB file limit; the application sets them from its settings.
+    """
+
+    max_text_chars: int = 100 * 1024 * 1024
+    archive: ArchiveLimits = field(default_factory=ArchiveLimits)
 
 
 @dataclass(frozen=True)
@@ -49,30 +66,41 @@ class LoadedDocument:
     encoding: str | None = None
 
 
-def load_path(path: pathlib.Path) -> LoadedDocument:
+def load_path(path: pathlib.Path, limits: LoadLimits = LoadLimits()) -> LoadedDocument:
     """Read ``path`` and load it with :func:`load_bytes`."""
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise LoadError(f"cannot read file: {exc.strerror or exc}") from exc
-    return load_bytes(data, path.name)
+    return load_bytes(data, path.name, limits)
 
 
-def load_bytes(data: bytes, filename: str) -> LoadedDocument:
+def load_bytes(data: bytes, filename: str, limits: LoadLimits = LoadLimits()) -> LoadedDocument:
     """Load a file's bytes; ``filename`` gives the suffix and the fallback title.
 
     Raises UnsupportedFileError for unknown or binary content, LoadError for empty, damaged,
-    encrypted or text-less files.
+    encrypted or text-less files, and refuses (FileTooLargeError, LoadError) a file that expands
+    beyond ``limits``.
     """
     suffix = pathlib.PurePath(filename).suffix.lower()
     mime = _MIME_BY_SUFFIX.get(suffix) or _sniff(data, suffix)
     if not data:
         raise LoadError("empty file")
     stem = pathlib.PurePath(filename).stem or filename or "untitled"
-    document = _LOADERS[mime](data, stem)
+    document = _LOADERS[mime](data, stem, limits)
+    check_text_size(document.pages, limits.max_text_chars, mime)
     if not any(page.strip() for page in document.pages):
         raise LoadError("no text content")
     return document
+
+
+def check_text_size(pages: list[str], max_chars: int, mime: str) -> None:
+    """Refuse text over ``max_chars``: it would take memory and hours of embedding to index."""
+    if sum(len(page) for page in pages) > max_chars:
+        name = _FORMAT_NAMES.get(mime, "file")
+        raise FileTooLargeError(
+            f"{name} refused: its text is over the limit of {max_chars:,} characters"
+        )
 
 
 def _sniff(data: bytes, suffix: str) -> str:
@@ -95,24 +123,22 @@ def _sniff(data: bytes, suffix: str) -> str:
 
 
 def _is_docx(data: bytes) -> bool:
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            return "word/document.xml" in archive.namelist()
-    except zipfile.BadZipFile:
-        return False
+    # Zip entry names are stored as plain bytes. Opening the archive here would parse a central
+    # directory of any size before the DOCX loader's archive checks could refuse it.
+    return b"word/document.xml" in data
 
 
-def _load_pdf(data: bytes, stem: str) -> LoadedDocument:
-    title, pages = read_pdf(data)
+def _load_pdf(data: bytes, stem: str, limits: LoadLimits) -> LoadedDocument:
+    title, pages = read_pdf(data, limits.max_text_chars)
     return LoadedDocument(_clean_title(title, stem), PDF_MIME, pages)
 
 
-def _load_text(data: bytes, stem: str) -> LoadedDocument:
+def _load_text(data: bytes, stem: str, limits: LoadLimits) -> LoadedDocument:
     text, encoding = decode_text(data)
     return LoadedDocument(_clean_title(None, stem), TEXT_MIME, [text], encoding)
 
 
-def _load_markdown(data: bytes, stem: str) -> LoadedDocument:
+def _load_markdown(data: bytes, stem: str, limits: LoadLimits) -> LoadedDocument:
     text, encoding = decode_text(data)
     title = markdown_title(text)
     return LoadedDocument(
@@ -120,20 +146,20 @@ def _load_markdown(data: bytes, stem: str) -> LoadedDocument:
     )
 
 
-def _load_html(data: bytes, stem: str) -> LoadedDocument:
+def _load_html(data: bytes, stem: str, limits: LoadLimits) -> LoadedDocument:
     html, encoding = decode_html(data)
     title, text = read_html(html)
     return LoadedDocument(_clean_title(title, stem), HTML_MIME, [text], encoding)
 
 
-def _load_docx(data: bytes, stem: str) -> LoadedDocument:
+def _load_docx(data: bytes, stem: str, limits: LoadLimits) -> LoadedDocument:
     if data.startswith(_OLE_MAGIC):
         raise LoadError("encrypted DOCX or legacy .doc file")
-    title, text = read_docx(data)
+    title, text = read_docx(data, limits.archive)
     return LoadedDocument(_clean_title(title, stem), DOCX_MIME, [text])
 
 
-_LOADERS: dict[str, Callable[[bytes, str], LoadedDocument]] = {
+_LOADERS: dict[str, Callable[[bytes, str, LoadLimits], LoadedDocument]] = {
     PDF_MIME: _load_pdf,
     TEXT_MIME: _load_text,
     MARKDOWN_MIME: _load_markdown,

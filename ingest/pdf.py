@@ -5,13 +5,23 @@ import logging
 
 from pypdf import PasswordType, PdfReader
 
-from ingest.errors import LoadError
+from ingest.errors import FileTooLargeError, LoadError
+from ingest.pdf_content import ContentMeter
 
 _log = logging.getLogger(__name__)
 
 # Acrobat requires the end-of-file marker within the last 1024 bytes; a file cut short lacks it.
 # pypdf's lenient mode would otherwise rebuild what it can and return part of the document.
 _EOF_WINDOW = 1024
+# Readers accept the "%PDF-" header anywhere in the first 1024 bytes.
+_HEADER_WINDOW = 1024
+_PREVIEW_CHARS = 24
+# Page content (drawing operators, forms drawn counted at each use) compresses 3-10 times, and
+# pypdf parses it in Python at several seconds a megabyte: a 30 KB file of highly compressed
+# operators held the worker for over four minutes. Content over this many times the file's size,
+# past a floor, is refused.
+_MAX_CONTENT_RATIO = 100
+_CONTENT_FLOOR = 2 * 1024 * 1024
 _PLACEHOLDER_TITLES = frozenset({"untitled", "no title", "(anonymous)", "anonymous"})
 _MAX_TITLE_CHARS = 200
 
@@ -37,12 +47,16 @@ def _route_pypdf_logs() -> None:
 _route_pypdf_logs()
 
 
-def read_pdf(data: bytes) -> tuple[str | None, list[str]]:
+def read_pdf(data: bytes, max_chars: int) -> tuple[str | None, list[str]]:
     """Extract ``(title, pages)`` from PDF bytes; ``pages`` keeps empty pages as "".
 
     The title is the metadata title, else the first non-empty line of text, else None.
-    Raises LoadError for truncated, corrupt, encrypted and image-only PDFs.
+    Raises LoadError for non-PDF content and truncated, corrupt, encrypted and image-only PDFs;
+    FileTooLargeError as soon as the text passes ``max_chars`` (compressed page content can
+    expand far beyond the file's size).
     """
+    if b"%PDF-" not in data[:_HEADER_WINDOW]:
+        raise LoadError(f"not a PDF: {_describe(data)}")
     if b"%%EOF" not in data[-_EOF_WINDOW:]:
         raise LoadError("corrupt PDF: no end-of-file marker (truncated file?)")
     # pypdf raises a wide range of exception types on damaged input (its own errors, but also
@@ -61,7 +75,20 @@ def read_pdf(data: bytes) -> tuple[str | None, list[str]]:
 
     pages: list[str] = []
     failures: list[str] = []
+    chars = 0
+    content_bytes = 0
+    meter = ContentMeter()
+    content_budget = max(_CONTENT_FLOOR, _MAX_CONTENT_RATIO * len(data))
     for number, page in enumerate(page_objects, start=1):
+        try:
+            content_bytes += meter.page_cost(page)
+        except Exception as exc:  # extraction below reports the page as unreadable
+            _log.debug("PDF page %d: content unreadable: %s", number, _reason(exc))
+        if content_bytes > content_budget:
+            raise LoadError(
+                f"PDF refused: its page content expands to over {_MAX_CONTENT_RATIO} times "
+                "the file's size (a decompression bomb?)"
+            )
         try:
             pages.append(page.extract_text() or "")
         except Exception as exc:
@@ -70,6 +97,11 @@ def read_pdf(data: bytes) -> tuple[str | None, list[str]]:
             _log.warning("PDF page %d: text extraction failed: %s", number, _reason(exc))
             failures.append(_reason(exc))
             pages.append("")
+        chars += len(pages[-1])
+        if chars > max_chars:
+            raise FileTooLargeError(
+                f"PDF refused: its text is over the limit of {max_chars:,} characters"
+            )
     if len(failures) == len(pages):
         raise LoadError(f"corrupt PDF: {failures[0]}")
     if not any(page.strip() for page in pages):
@@ -107,6 +139,26 @@ def _first_line(pages: list[str]) -> str | None:
             if line.strip():
                 return " ".join(line.split())[:_MAX_TITLE_CHARS]
     return None
+
+
+def _describe(data: bytes) -> str:
+    """What a file that is not a PDF starts with, and what it looks like instead."""
+    head = data[:_HEADER_WINDOW].lstrip(b"\xef\xbb\xbf \t\r\n")
+    preview = "".join(chr(b) if 0x20 <= b < 0x7F else "." for b in head[:_PREVIEW_CHARS])
+    ellipsis = "…" if len(head) > _PREVIEW_CHARS else ""
+    start = f'the file starts with "{preview}{ellipsis}"'
+    lower = head.lower()
+    if lower.startswith((b"<!doctype html", b"<html")) or b"<body" in lower:
+        return f"{start}, which looks like HTML"
+    if head.startswith(b"PK\x03\x04"):
+        return f"{start}, which looks like a zip archive (DOCX, XLSX?)"
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        return f"{start}, which looks like a legacy Office file (.doc, .xls?)"
+    if head.startswith((b"\x89PNG", b"\xff\xd8\xff", b"GIF8")):
+        return f"{start}, which looks like an image"
+    if head.startswith(b"<"):
+        return f"{start}, which looks like XML or HTML"
+    return start
 
 
 def _reason(exc: Exception) -> str:

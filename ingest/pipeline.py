@@ -10,9 +10,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from ingest.archive import ArchiveLimits
 from ingest.chunking import TextChunk, chunk_pages, join_pages
 from ingest.errors import FileTooLargeError, IngestError, UnsupportedFileError
-from ingest.loaders import SUPPORTED_SUFFIXES, LoadedDocument, load_bytes
+from ingest.loaders import (
+    SUPPORTED_SUFFIXES,
+    LoadedDocument,
+    LoadLimits,
+    check_text_size,
+    load_bytes,
+)
 from ingest.normalize import normalize_text
 from retriever.corpus import Corpus
 from retriever.embedder import Embedder
@@ -102,6 +109,8 @@ class IngestPipeline:
         overlap_tokens: int = 40,
         max_file_bytes: int = 100 * 1024 * 1024,
         embed_batch_chunks: int = 256,
+        max_text_chars: int = 100 * 1024 * 1024,
+        max_unzipped_bytes: int = 200 * 1024 * 1024,
     ) -> None:
         self.corpus = corpus
         self.embedder = embedder
@@ -110,6 +119,7 @@ class IngestPipeline:
         self.overlap_tokens = overlap_tokens
         self.max_file_bytes = max_file_bytes
         self.embed_batch_chunks = embed_batch_chunks
+        self.load_limits = LoadLimits(max_text_chars, ArchiveLimits(max_unzipped_bytes))
 
     def ingest_paths(
         self,
@@ -185,8 +195,10 @@ class IngestPipeline:
         try:
             if len(item.data) > self.max_file_bytes:
                 raise FileTooLargeError(f"file is over the {self.max_file_bytes} byte limit")
-            document = load_bytes(item.data, item.name)
+            document = load_bytes(item.data, item.name, self.load_limits)
             pages = [normalize_text(page) for page in document.pages]
+            # NFKC can lengthen text (one ﷺ becomes 18 characters): check what gets indexed.
+            check_text_size(pages, self.load_limits.max_text_chars, document.mime)
             text, offsets = join_pages(pages)
             if not text.strip():
                 raise IngestError("no text found in the file")

@@ -5,8 +5,16 @@ from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import faiss
 import numpy as np
+
+try:
+    import faiss
+except ModuleNotFoundError as missing:  # installed without the extra that brings FAISS
+    raise ModuleNotFoundError(
+        "FAISS is not installed: install Kotae with its CPU or GPU extra, "
+        "`pip install 'kotae[cpu]'` or `pip install 'kotae[gpu]'`",
+        name="faiss",
+    ) from missing
 
 
 def gpu_count() -> int:

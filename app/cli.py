@@ -111,12 +111,13 @@ def enqueue_files(paths: list[Path], collection: str) -> None:
 
 def print_summary(report: IngestReport) -> None:
     for f in report.files:
-        if f.outcome in ("failed", "skipped"):
+        if f.outcome in ("failed", "skipped", "duplicate"):
             colour = "red" if f.outcome == "failed" else "yellow"
             err.print(f"[{colour}]{f.outcome}[/{colour}] {f.source}: {f.reason}")
     err.print(
         f"added {report.count('added')}, updated {report.count('updated')}, "
-        f"unchanged {report.count('unchanged')}, failed {report.count('failed')}, "
+        f"unchanged {report.count('unchanged')}, duplicate {report.count('duplicate')}, "
+        f"failed {report.count('failed')}, "
         f"skipped {report.count('skipped')}; {report.chunks} chunks in {report.seconds:.1f} s"
     )
 

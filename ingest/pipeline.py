@@ -9,7 +9,7 @@ and becomes searchable, replacing any earlier version, only once all are embedde
 import hashlib
 import logging
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -197,7 +197,7 @@ class IngestPipeline:
             content_hash = sha256(item.data)
             if any(p.content_hash == content_hash for p in batch):
                 flush()  # stored first, so this copy is found to be its duplicate
-            prepared = self._prepare(item, content_hash, collection)
+            prepared = self._prepare(item, content_hash, collection, stop)
             if isinstance(prepared, FileOutcome):
                 record(prepared)
             elif len(prepared.chunks) > self.embed_batch_chunks:
@@ -212,7 +212,7 @@ class IngestPipeline:
         return report
 
     def _prepare(
-        self, item: FileInput, content_hash: str, collection: str
+        self, item: FileInput, content_hash: str, collection: str, stop: StopSignal | None = None
     ) -> _Prepared | FileOutcome:
         existing = self.corpus.find_document(collection, item.source)
         if existing and existing.status == "ready" and existing.content_hash == content_hash:
@@ -235,7 +235,10 @@ class IngestPipeline:
             if not text.strip():
                 raise IngestError("no text found in the file")
             chunks = chunk_pages(
-                pages, self.embedder.count_tokens, self.chunk_tokens, self.overlap_tokens
+                pages,
+                _stoppable(self.embedder.count_tokens, stop),
+                self.chunk_tokens,
+                self.overlap_tokens,
             )
         except UnsupportedFileError as e:
             if Path(item.name).suffix.lower() not in SUPPORTED_SUFFIXES:
@@ -343,6 +346,22 @@ class IngestPipeline:
                 )
             )
         return outcomes
+
+
+def _stoppable(count_tokens: Callable[[str], int], stop: StopSignal | None) -> Callable[[str], int]:
+    """Token counting that raises IngestInterrupted once `stop` is set.
+
+    Chunking a file of tens of MB takes minutes (~10 s for 5 MB); a shutdown must not wait.
+    """
+    if stop is None:
+        return count_tokens
+
+    def count(text: str) -> int:
+        if stop.is_set():
+            raise IngestInterrupted("stopped while chunking")
+        return count_tokens(text)
+
+    return count
 
 
 def _new_chunks(chunks: Sequence[TextChunk], vectors: np.ndarray) -> list[NewChunk]:

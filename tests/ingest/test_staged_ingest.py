@@ -195,3 +195,14 @@ def test_sweep_removes_old_unused_originals_only(tmp_path: Path):
     os.utime(blobs.path(old_used), (hour_ago, hour_ago))
     blobs.put(b"used")
     assert blobs.sweep(set, older_than=3600) == 0
+
+
+def test_a_stop_during_chunking_interrupts_before_any_embedding(database_url):
+    corpus = Corpus(database_url)
+    embedder = CountingEmbedder()
+    embedder.stop.set()
+    with pytest.raises(IngestInterrupted):
+        pipeline(corpus, embedder).ingest_files(
+            [FileInput("big.txt", "big.txt", big_text(60))], 1, "c", stop=embedder.stop
+        )
+    assert embedder.calls == 0 and corpus.list_documents() == []

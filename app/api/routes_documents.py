@@ -117,6 +117,12 @@ async def upload(
     if not stored:
         raise BadRequestError("no files in the upload")
     job_id = kotae.jobs.enqueue(collection, stored)
+    # A delete of a document with the same content may have removed an original between
+    # storing it and queueing the job; now that the job holds it, nothing else will.
+    for upload, queued in zip(files, stored, strict=True):
+        if queued.blob and not kotae.blobs.exists(queued.blob):
+            await upload.seek(0)
+            kotae.blobs.put(await upload.read())
     return UploadResponse(job_id=job_id, documents=out)
 
 

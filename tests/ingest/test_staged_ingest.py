@@ -9,6 +9,7 @@ import os
 import threading
 import time
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -206,3 +207,16 @@ def test_a_stop_during_chunking_interrupts_before_any_embedding(database_url):
             [FileInput("big.txt", "big.txt", big_text(60))], 1, "c", stop=embedder.stop
         )
     assert embedder.calls == 0 and corpus.list_documents() == []
+
+
+def test_staged_chunks_nobody_finished_are_cleared_when_old(database_url):
+    corpus = Corpus(database_url)
+    embedder = CountingEmbedder(stop_after_calls=2)
+    with pytest.raises(IngestInterrupted):
+        pipeline(corpus, embedder).ingest_files(
+            [FileInput("big.txt", "big.txt", big_text(60))], 1, "c", stop=embedder.stop
+        )
+    assert counts(corpus)[2] == 2 * BATCH
+    assert corpus.clear_staged(datetime.now(UTC) - timedelta(hours=1)) == 0  # still fresh
+    assert corpus.clear_staged(datetime.now(UTC) + timedelta(seconds=1)) == 2 * BATCH
+    assert counts(corpus)[2] == 0

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from ingest.jobs import JobFileRow
 from retriever.corpus import Corpus
 from retriever.schema import DocumentRow, StagedChunkRow
+from tests.app.cluster import base_env, enqueue_cli, start_worker
 from tests.conftest import start_server, stop_server
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -97,3 +98,33 @@ def test_large_file_shows_progress_stops_on_sigterm_and_resumes(tmp_path: Path):
             assert hits["hits"] and hits["hits"][0]["source"] == "harbour/log.txt"
     finally:
         stop_server(server)
+
+
+def test_sigterm_stops_kotae_worker_mid_file(tmp_path: Path):
+    url = f"sqlite:///{tmp_path / 'kotae.db'}"
+    env = {**base_env(url), **ENV}
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "log.txt").write_bytes(big_text())
+    job_id = enqueue_cli(tmp_path / "docs", "big", tmp_path / "cli", env)
+    worker = start_worker("worker", tmp_path / "worker", env)
+    corpus = Corpus(url)
+    try:
+        deadline = time.monotonic() + 180
+        done = 0
+        while done < 2 * BATCH and time.monotonic() < deadline:
+            assert worker.process.poll() is None, worker.tail()
+            with corpus.session() as s:
+                done = s.scalars(select(JobFileRow.chunks_done)).one()
+            time.sleep(0.05)
+        started = time.monotonic()
+        code = worker.stop(timeout=30)
+        stopped_in = time.monotonic() - started
+    finally:
+        worker.stop()
+    assert code == 0 and stopped_in < 8, f"exit {code} after {stopped_in:.1f} s"
+    with corpus.session() as s:
+        row = s.scalars(select(JobFileRow)).one()
+        staged = s.scalar(select(func.count()).select_from(StagedChunkRow))
+    assert (row.job_id, row.status, row.attempts) == (job_id, "queued", 0)
+    assert staged is not None and 2 * BATCH <= staged < row.chunks_total
+    corpus.engine.dispose()

@@ -113,7 +113,7 @@ def enqueue_files(paths: list[Path], collection: str) -> None:
 
 def print_summary(report: IngestReport) -> None:
     for f in report.files:
-        if f.outcome in ("failed", "skipped"):
+        if f.outcome in ("failed", "skipped", "duplicate"):
             colour = "red" if f.outcome == "failed" else "yellow"
             # Names and reasons (which may quote the file) are text, not console markup.
             reason = escape(f.reason or "")
@@ -121,7 +121,8 @@ def print_summary(report: IngestReport) -> None:
             err.print(line, soft_wrap=True)  # one line per file, however long its path
     err.print(
         f"added {report.count('added')}, updated {report.count('updated')}, "
-        f"unchanged {report.count('unchanged')}, failed {report.count('failed')}, "
+        f"unchanged {report.count('unchanged')}, duplicate {report.count('duplicate')}, "
+        f"failed {report.count('failed')}, "
         f"skipped {report.count('skipped')}; {report.chunks} chunks in {report.seconds:.1f} s"
     )
 

@@ -4,8 +4,10 @@ The CLI, the API and the worker are thin shells over this. Heavy parts (the embe
 model, the indexes) load lazily, on first use.
 """
 
+import logging
 import threading
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import TypeVar
@@ -36,6 +38,7 @@ from retriever.search import HybridRetriever, SearchMode
 from retriever.tokenizer import JapaneseTokenizer
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 class Kotae:
@@ -67,7 +70,25 @@ class Kotae:
         return JobQueue(self.corpus, stale_after=self.settings.job_stale_seconds)
 
     def worker(self) -> Worker:
-        return Worker(self.jobs, self.pipeline, self.blobs, on_change=self.refresh_indexes)
+        return Worker(
+            self.jobs,
+            self.pipeline,
+            self.blobs,
+            on_change=self.refresh_indexes,
+            sweep=self.sweep,
+            sweep_interval=self.settings.sweep_interval_seconds,
+        )
+
+    def originals_in_use(self) -> set[str]:
+        return self.corpus.content_hashes() | self.jobs.unfinished_blobs()
+
+    def sweep(self) -> None:
+        """Remove uploaded originals nothing uses and staged chunks nobody finished."""
+        removed = self.blobs.sweep(self.originals_in_use, self.settings.orphan_blob_seconds)
+        keep = timedelta(seconds=self.settings.staged_chunks_keep_seconds)
+        dropped = self.corpus.clear_staged(datetime.now(UTC) - keep)
+        if removed or dropped:
+            log.info("swept %d unused originals and %d abandoned staged chunks", removed, dropped)
 
     @property
     def embedder(self) -> SentenceEmbedder:
@@ -159,6 +180,7 @@ class Kotae:
             max_file_bytes=self.settings.max_file_bytes,
             max_text_chars=self.settings.resolved_max_text_chars,
             max_unzipped_bytes=self.settings.resolved_max_unzipped_bytes,
+            embed_batch_chunks=self.settings.ingest_batch_chunks,
         )
 
     def ingest(
@@ -203,8 +225,14 @@ class Kotae:
         return None
 
     def delete_document(self, document_id: int) -> None:
+        """Remove a document, and its uploaded original unless another document or job uses it."""
+        doc = self.corpus.get_document(document_id)
         self.corpus.delete_document(document_id)
         self.refresh_indexes()
+        if doc.content_hash not in self.jobs.unfinished_blobs() and not self.corpus.has_content(
+            doc.content_hash
+        ):
+            self.blobs.delete(doc.content_hash)
 
     def reindex(self, reembed: bool = False) -> int:
         """Rebuild the derived indexes from SQL; with `reembed`, re-embed every chunk first."""

@@ -1,5 +1,9 @@
-"""A rich progress bar for ingestion: files, chunks, rate and ETA, on stderr."""
+"""A rich progress bar for ingestion: files, chunks, rate and ETA, on stderr.
 
+A large file (several embedding batches) gets a second bar for its chunks while it runs.
+"""
+
+from pathlib import Path
 from types import TracebackType
 
 from rich.console import Console
@@ -20,10 +24,10 @@ class IngestProgress:
     def __init__(self, console: Console) -> None:
         self.chunks = 0
         self.progress = Progress(
-            TextColumn("ingesting"),
+            TextColumn("{task.description}"),
             BarColumn(),
             MofNCompleteColumn(),
-            TextColumn("files · {task.fields[chunks]} chunks · {task.fields[rate]} chunks/s"),
+            TextColumn("{task.fields[detail]}"),
             TimeElapsedColumn(),
             TextColumn("ETA"),
             TimeRemainingColumn(),
@@ -31,6 +35,7 @@ class IngestProgress:
             transient=False,
         )
         self.task: TaskID | None = None
+        self.file_task: TaskID | None = None
 
     def __enter__(self) -> "IngestProgress":
         self.progress.start()
@@ -45,13 +50,28 @@ class IngestProgress:
         self.progress.stop()
 
     def started(self, total_files: int) -> None:
-        self.task = self.progress.add_task("ingest", total=total_files, chunks=0, rate="-")
+        self.task = self.progress.add_task("ingesting", total=total_files, detail=_files(0, "-"))
+
+    def file_progress(self, source: str, done: int, total: int, resumed: int) -> None:
+        detail = "chunks" + (f" (resumed at {resumed})" if resumed else "")
+        if self.file_task is None:
+            self.file_task = self.progress.add_task(
+                f"  {Path(source).name}", total=total, detail=""
+            )
+        self.progress.update(self.file_task, completed=done, total=total, detail=detail)
 
     def file_done(self, outcome: FileOutcome) -> None:
+        if self.file_task is not None:
+            self.progress.remove_task(self.file_task)
+            self.file_task = None
         if self.task is None:
             return
         if outcome.outcome in ("added", "updated"):
             self.chunks += outcome.chunks
         elapsed = self.progress.tasks[self.task].elapsed or 0.0
         rate = f"{self.chunks / elapsed:.0f}" if elapsed > 0 else "-"
-        self.progress.update(self.task, advance=1, chunks=self.chunks, rate=rate)
+        self.progress.update(self.task, advance=1, detail=_files(self.chunks, rate))
+
+
+def _files(chunks: int, rate: str) -> str:
+    return f"files · {chunks} chunks · {rate} chunks/s"

@@ -46,6 +46,15 @@ class Settings(BaseSettings):
     min_answer_coverage: float = 0.34
     support_threshold: float = 0.5
     job_stale_seconds: float = 30.0
+    # Chunks embedded and stored together: the longest a shutdown waits, and the most an
+    # interrupted large file has to embed again.
+    ingest_batch_chunks: int = Field(default=64, ge=1)
+    # Uploaded originals no document or pending job uses are removed once this old; the
+    # worker looks at start-up and every sweep_interval_seconds.
+    orphan_blob_seconds: float = 3600.0
+    sweep_interval_seconds: float = 600.0
+    # Embedded chunks of a large file that was never finished are dropped after this.
+    staged_chunks_keep_seconds: float = 7 * 24 * 3600.0
     top_k: int = Field(default=5, ge=1, le=100)
 
     @property

@@ -1,5 +1,8 @@
 """Durable ingest jobs in SQL: queued → running → done | failed, claimed by any worker process.
 
+A job is `failed` when none of its files could be ingested (each says why), `done` when
+at least one was, with `error` naming how many others failed.
+
 A claim is a conditional UPDATE (plus `FOR UPDATE SKIP LOCKED` on PostgreSQL), so two
 workers never take the same job; a running job whose worker stopped heart-beating is
 taken over, and each file's attempts are counted so a file that keeps killing its
@@ -20,7 +23,8 @@ from retriever.corpus import Corpus
 from retriever.schema import Base, Id, utcnow
 
 MAX_FILE_ATTEMPTS = 3
-FINISHED_FILE_STATES = ("added", "updated", "unchanged", "failed", "skipped")
+FINISHED_FILE_STATES = ("added", "updated", "unchanged", "duplicate", "failed", "skipped")
+NOT_INGESTED = ("failed", "skipped")
 
 
 class JobRow(Base):
@@ -57,6 +61,11 @@ class JobFileRow(Base):
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     document_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     chunks: Mapped[int] = mapped_column(Integer, default=0)
+    # Progress of the file being ingested: chunks embedded so far (resumed ones included),
+    # of how many, and how many an earlier, interrupted attempt had already embedded.
+    chunks_done: Mapped[int] = mapped_column(Integer, default=0)
+    chunks_total: Mapped[int] = mapped_column(Integer, default=0)
+    chunks_resumed: Mapped[int] = mapped_column(Integer, default=0)
 
 
 @dataclass(frozen=True)
@@ -71,6 +80,9 @@ class JobFile:
     error: str | None
     document_id: int | None
     chunks: int
+    chunks_done: int = 0
+    chunks_total: int = 0
+    chunks_resumed: int = 0
 
 
 @dataclass(frozen=True)
@@ -108,6 +120,9 @@ def _file(row: JobFileRow) -> JobFile:
         row.error,
         row.document_id,
         row.chunks,
+        row.chunks_done,
+        row.chunks_total,
+        row.chunks_resumed,
     )
 
 
@@ -219,6 +234,36 @@ class JobQueue:
                 self._count_done(session, job_id, 0)
                 session.flush()
 
+    def file_progress(self, file_id: int, done: int, total: int, resumed: int) -> None:
+        with self.corpus.session() as session, session.begin():
+            session.execute(
+                update(JobFileRow)
+                .where(JobFileRow.id == file_id, JobFileRow.status == "running")
+                .values(chunks_done=done, chunks_total=total, chunks_resumed=resumed)
+            )
+
+    def release_file(self, job_id: str, file_id: int) -> None:
+        """Put back a file a stopping worker interrupted; a clean stop costs no attempt."""
+        with self.corpus.session() as session, session.begin():
+            session.execute(
+                update(JobFileRow)
+                .where(
+                    JobFileRow.id == file_id,
+                    JobFileRow.job_id == job_id,
+                    JobFileRow.status == "running",
+                    JobFileRow.attempts > 0,
+                )
+                .values(status="queued", attempts=JobFileRow.attempts - 1)
+            )
+
+    def unfinished_blobs(self) -> set[str]:
+        """Uploaded originals that a job has still to ingest."""
+        with self.corpus.session() as session:
+            query = select(JobFileRow.blob).where(
+                JobFileRow.blob.is_not(None), JobFileRow.status.not_in(FINISHED_FILE_STATES)
+            )
+            return {b for b in session.scalars(query.distinct()) if b}
+
     def finish_file(
         self,
         job_id: str,
@@ -253,6 +298,30 @@ class JobQueue:
                 heartbeat_at=utcnow(),
             )
         )
+
+    def complete(self, job_id: str, worker: str) -> bool:
+        """Close a job whose files are all finished: failed if none could be ingested."""
+        with self.corpus.session() as session:
+            states = list(
+                session.scalars(select(JobFileRow.status).where(JobFileRow.job_id == job_id))
+            )
+            reasons = list(
+                session.scalars(
+                    select(JobFileRow.error)
+                    .where(JobFileRow.job_id == job_id, JobFileRow.status.in_(NOT_INGESTED))
+                    .limit(1)
+                )
+            )
+        failed = sum(1 for s in states if s == "failed")
+        if states and all(s in NOT_INGESTED for s in states):
+            error = (
+                reasons[0]
+                if len(states) == 1
+                else f"none of the {len(states)} files could be ingested"
+            )
+            return self.finish(job_id, "failed", error, worker=worker)
+        error = f"{failed} of {len(states)} files failed" if failed else None
+        return self.finish(job_id, "done", error, worker=worker)
 
     def finish(
         self,

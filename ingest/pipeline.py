@@ -1,14 +1,20 @@
 """The ingest pipeline: load → normalize → chunk → embed → store.
 
-One file's failure never stops the rest.
+One file's failure never stops the rest. A file of more than one batch of chunks is
+embedded and kept batch by batch (staged, invisible to search), with progress reported
+and `stop` checked between batches; an interrupted file resumes from its staged batches
+and becomes searchable, replacing any earlier version, only once all are embedded.
 """
 
 import hashlib
+import logging
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
+
+import numpy as np
 
 from ingest.archive import ArchiveLimits
 from ingest.chunking import TextChunk, chunk_pages, join_pages
@@ -21,17 +27,25 @@ from ingest.loaders import (
     load_bytes,
 )
 from ingest.normalize import normalize_text
+from ingest.sizes import human_size
 from retriever.corpus import Corpus
 from retriever.embedder import Embedder
 from retriever.records import NewChunk
 
 DEFAULT_COLLECTION = "default"
+STAGING_ATTEMPTS = 3
+log = logging.getLogger(__name__)
+
+
+class IngestInterrupted(Exception):
+    """`stop` was set between two batches of a file; its embedded batches stay staged."""
 
 
 @dataclass(frozen=True)
 class FileOutcome:
     source: str
-    outcome: str  # "added" | "updated" | "unchanged" | "failed" | "skipped"
+    # "added" | "updated" | "unchanged" | "duplicate" | "failed" | "skipped"
+    outcome: str
     chunks: int = 0
     reason: str | None = None
     document_id: int | None = None
@@ -54,9 +68,15 @@ class IngestReport:
         return [f for f in self.files if f.outcome == "failed"]
 
 
+class StopSignal(Protocol):
+    def is_set(self) -> bool: ...
+
+
 class ProgressListener(Protocol):
     def started(self, total_files: int) -> None: ...
     def file_done(self, outcome: FileOutcome) -> None: ...
+    def file_progress(self, source: str, done: int, total: int, resumed: int) -> None:
+        """Chunks of a large file embedded so far (`resumed` of them by an earlier attempt)."""
 
 
 @dataclass(frozen=True)
@@ -108,7 +128,7 @@ class IngestPipeline:
         chunk_tokens: int = 200,
         overlap_tokens: int = 40,
         max_file_bytes: int = 100 * 1024 * 1024,
-        embed_batch_chunks: int = 256,
+        embed_batch_chunks: int = 64,
         max_text_chars: int = 100 * 1024 * 1024,
         max_unzipped_bytes: int = 200 * 1024 * 1024,
     ) -> None:
@@ -118,7 +138,8 @@ class IngestPipeline:
         self.chunk_tokens = min(chunk_tokens, embedder.max_tokens - prompt_tokens)
         self.overlap_tokens = overlap_tokens
         self.max_file_bytes = max_file_bytes
-        self.embed_batch_chunks = embed_batch_chunks
+        # Bounds one embedding call and one transaction: the time a shutdown waits for.
+        self.embed_batch_chunks = max(1, embed_batch_chunks)
         self.load_limits = LoadLimits(max_text_chars, ArchiveLimits(max_unzipped_bytes))
 
     def ingest_paths(
@@ -135,8 +156,8 @@ class IngestPipeline:
             source = str(path.resolve())
             size = path.stat().st_size
             if size > self.max_file_bytes:
-                limit = self.max_file_bytes // (1024 * 1024)
-                reason = f"file is {size / 1024 / 1024:.1f} MB, over the {limit} MB limit"
+                limit = human_size(self.max_file_bytes)
+                reason = f"file is {human_size(size)}, over the {limit} limit"
                 yield FileOutcome(source, "failed", reason=reason)
             elif path.suffix and path.suffix.lower() not in SUPPORTED_SUFFIXES:
                 reason = f"unsupported file type '{path.suffix.lower()}'"
@@ -154,8 +175,12 @@ class IngestPipeline:
         collection: str = DEFAULT_COLLECTION,
         progress: ProgressListener | None = None,
         earlier: Sequence[FileOutcome] = (),
+        stop: StopSignal | None = None,
     ) -> IngestReport:
-        """Ingest files; chunks of several small files are embedded together for throughput."""
+        """Ingest files; chunks of several small files are embedded together for throughput.
+
+        Raises IngestInterrupted when `stop` is set in the middle of a large file.
+        """
         started = time.perf_counter()
         report = IngestReport()
         if progress:
@@ -169,32 +194,51 @@ class IngestPipeline:
         for outcome in earlier:
             record(outcome)
         batch: list[_Prepared] = []
+
+        def flush() -> None:
+            for outcome in self._embed_and_store(batch, collection):
+                record(outcome)
+            batch.clear()
+
         for item in items:
             if isinstance(item, FileOutcome):
                 record(item)
                 continue
-            prepared = self._prepare(item, collection)
+            content_hash = sha256(item.data)
+            if any(p.content_hash == content_hash for p in batch):
+                flush()  # stored first, so this copy is found to be its duplicate
+            prepared = self._prepare(item, content_hash, collection, stop)
             if isinstance(prepared, FileOutcome):
                 record(prepared)
-                continue
-            batch.append(prepared)
-            if sum(len(p.chunks) for p in batch) >= self.embed_batch_chunks:
-                for outcome in self._embed_and_store(batch, collection):
-                    record(outcome)
-                batch = []
-        for outcome in self._embed_and_store(batch, collection):
-            record(outcome)
+            elif len(prepared.chunks) > self.embed_batch_chunks:
+                flush()
+                record(self._ingest_staged(prepared, collection, progress, stop))
+            else:
+                batch.append(prepared)
+                if sum(len(p.chunks) for p in batch) >= self.embed_batch_chunks:
+                    flush()
+        flush()
         report.seconds = time.perf_counter() - started
         return report
 
-    def _prepare(self, item: FileInput, collection: str) -> _Prepared | FileOutcome:
-        content_hash = sha256(item.data)
+    def _prepare(
+        self, item: FileInput, content_hash: str, collection: str, stop: StopSignal | None = None
+    ) -> _Prepared | FileOutcome:
         existing = self.corpus.find_document(collection, item.source)
         if existing and existing.status == "ready" and existing.content_hash == content_hash:
             return FileOutcome(item.source, "unchanged", existing.chunks, document_id=existing.id)
+        if existing is None or existing.status != "ready":
+            # A new name for content already stored: one document, and say which.
+            same = self.corpus.find_by_content(collection, content_hash)
+            if same is not None:
+                reason = f"same content as document {same.id} ({same.source}); not added again"
+                return FileOutcome(
+                    item.source, "duplicate", same.chunks, reason=reason, document_id=same.id
+                )
         try:
             if len(item.data) > self.max_file_bytes:
-                raise FileTooLargeError(f"file is over the {self.max_file_bytes} byte limit")
+                limit = human_size(self.max_file_bytes)
+                raise FileTooLargeError(f"file is over the {limit} limit")
             document = load_bytes(item.data, item.name, self.load_limits)
             pages = [normalize_text(page) for page in document.pages]
             # NFKC can lengthen text (one ﷺ becomes 18 characters): check what gets indexed.
@@ -203,7 +247,10 @@ class IngestPipeline:
             if not text.strip():
                 raise IngestError("no text found in the file")
             chunks = chunk_pages(
-                pages, self.embedder.count_tokens, self.chunk_tokens, self.overlap_tokens
+                pages,
+                _stoppable(self.embedder.count_tokens, stop),
+                self.chunk_tokens,
+                self.overlap_tokens,
             )
         except UnsupportedFileError as e:
             if Path(item.name).suffix.lower() not in SUPPORTED_SUFFIXES:
@@ -226,6 +273,65 @@ class IngestPipeline:
         )
         return FileOutcome(item.source, "failed", reason=reason)
 
+    def _staging_key(self, chunks: Sequence[TextChunk]) -> str:
+        """What the staged embeddings depend on: the model and every chunk's text and place."""
+        digest = hashlib.sha256(f"{self.embedder.name}\0{self.embedder.dim}".encode())
+        for c in chunks:
+            place = f"\0{c.char_start}:{c.char_end}:{c.page_start}:{c.page_end}:{c.token_count}\0"
+            digest.update(place.encode())
+            digest.update(c.text.encode("utf-8"))
+        return digest.hexdigest()
+
+    def _ingest_staged(
+        self,
+        p: _Prepared,
+        collection: str,
+        progress: ProgressListener | None,
+        stop: StopSignal | None,
+    ) -> FileOutcome:
+        """Embed a large file batch by batch, resuming from what an earlier attempt staged."""
+        key = self._staging_key(p.chunks)
+        total = len(p.chunks)
+        for _ in range(STAGING_ATTEMPTS):
+            staged = self.corpus.staged_ordinals(key)
+            resumed = done = len(staged)
+            if resumed:
+                log.info("%s: resuming at %d of %d chunks", p.item.source, resumed, total)
+            if progress:
+                progress.file_progress(p.item.source, done, total, resumed)
+            for start in range(0, total, self.embed_batch_chunks):
+                missing = [
+                    i for i in range(start, min(start + self.embed_batch_chunks, total))
+                    if i not in staged
+                ]  # fmt: skip
+                if not missing:
+                    continue
+                if stop is not None and stop.is_set():
+                    raise IngestInterrupted(f"{p.item.source}: stopped at {done} of {total} chunks")
+                chunks = [p.chunks[i] for i in missing]
+                vectors = self.embedder.encode_passages([c.text for c in chunks])
+                self.corpus.stage_chunks(key, missing, _new_chunks(chunks, vectors))
+                done += len(missing)
+                if progress:
+                    progress.file_progress(p.item.source, done, total, resumed)
+            stored = self.corpus.store_staged_document(
+                collection=collection,
+                source=p.item.source,
+                title=p.document.title,
+                mime=p.document.mime,
+                content_hash=p.content_hash,
+                size=len(p.item.data),
+                page_offsets=p.page_offsets,
+                key=key,
+                total=total,
+            )
+            if stored is not None:
+                return FileOutcome(
+                    p.item.source, stored.outcome, stored.chunks, document_id=stored.document_id
+                )
+            # Another worker with the same content finished first and took the staged rows.
+        raise IngestError("the file's embedded chunks kept disappearing; try again")
+
     def _embed_and_store(self, batch: list[_Prepared], collection: str) -> list[FileOutcome]:
         if not batch:
             return []
@@ -234,18 +340,7 @@ class IngestPipeline:
         outcomes = []
         offset = 0
         for p in batch:
-            chunks = [
-                NewChunk(
-                    text=c.text,
-                    char_start=c.char_start,
-                    char_end=c.char_end,
-                    page_start=c.page_start,
-                    page_end=c.page_end,
-                    token_count=c.token_count,
-                    embedding=vectors[offset + i],
-                )
-                for i, c in enumerate(p.chunks)
-            ]
+            chunks = _new_chunks(p.chunks, vectors[offset : offset + len(p.chunks)])
             offset += len(p.chunks)
             stored = self.corpus.store_document(
                 collection=collection,
@@ -263,3 +358,34 @@ class IngestPipeline:
                 )
             )
         return outcomes
+
+
+def _stoppable(count_tokens: Callable[[str], int], stop: StopSignal | None) -> Callable[[str], int]:
+    """Token counting that raises IngestInterrupted once `stop` is set.
+
+    Chunking a file of tens of MB takes minutes (~10 s for 5 MB); a shutdown must not wait.
+    """
+    if stop is None:
+        return count_tokens
+
+    def count(text: str) -> int:
+        if stop.is_set():
+            raise IngestInterrupted("stopped while chunking")
+        return count_tokens(text)
+
+    return count
+
+
+def _new_chunks(chunks: Sequence[TextChunk], vectors: np.ndarray) -> list[NewChunk]:
+    return [
+        NewChunk(
+            text=c.text,
+            char_start=c.char_start,
+            char_end=c.char_end,
+            page_start=c.page_start,
+            page_end=c.page_end,
+            token_count=c.token_count,
+            embedding=vector,
+        )
+        for c, vector in zip(chunks, vectors, strict=True)
+    ]

@@ -9,6 +9,7 @@ import logging
 import os
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -17,9 +18,39 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ingest.blobs import BlobStore
 from ingest.jobs import JobFile, JobQueue
-from ingest.pipeline import FileInput, FileOutcome, IngestPipeline
+from ingest.pipeline import FileInput, FileOutcome, IngestInterrupted, IngestPipeline
 
 log = logging.getLogger(__name__)
+
+
+class _AnyOf:
+    """Set when any of the events is: the pipeline stops on shutdown or on a takeover."""
+
+    def __init__(self, *events: threading.Event) -> None:
+        self.events = events
+
+    def is_set(self) -> bool:
+        return any(e.is_set() for e in self.events)
+
+
+class _FileProgress:
+    """Writes a large file's chunk progress to its job file, for /v1/jobs/{id}."""
+
+    def __init__(self, queue: JobQueue, file_id: int) -> None:
+        self.queue = queue
+        self.file_id = file_id
+
+    def started(self, total_files: int) -> None:
+        pass
+
+    def file_done(self, outcome: FileOutcome) -> None:
+        pass
+
+    def file_progress(self, source: str, done: int, total: int, resumed: int) -> None:
+        try:
+            self.queue.file_progress(self.file_id, done, total, resumed)
+        except SQLAlchemyError:  # progress is a nicety; the ingest goes on
+            log.exception("cannot record the progress of %s", source)
 
 
 class Worker:
@@ -31,12 +62,16 @@ class Worker:
         on_change: Callable[[], None] | None = None,
         poll_interval: float = 0.5,
         heartbeat_interval: float | None = None,
+        sweep: Callable[[], None] | None = None,
+        sweep_interval: float = 600.0,
     ) -> None:
         self.queue = queue
         self.pipeline = pipeline
         self.blobs = blobs
         self.on_change = on_change
         self.poll_interval = poll_interval
+        self.sweep = sweep  # housekeeping (orphan originals), at start and then periodically
+        self.sweep_interval = sweep_interval
         # Several beats fit in the stale window, so one slow beat never looks like a dead worker.
         stale = queue.stale_after.total_seconds()
         self.heartbeat_interval = heartbeat_interval or max(0.1, min(5.0, stale / 3))
@@ -44,7 +79,11 @@ class Worker:
 
     def run(self, stop: threading.Event) -> None:
         """Work until `stop` is set; an unexpected error fails the job, never the worker."""
+        next_sweep = time.monotonic()
         while not stop.is_set():
+            if self.sweep is not None and time.monotonic() >= next_sweep:
+                next_sweep = time.monotonic() + self.sweep_interval
+                self._sweep_quietly()
             try:
                 job_id = self.queue.claim(self.name)
             except SQLAlchemyError:  # database away for a moment: try again, don't die
@@ -63,9 +102,11 @@ class Worker:
     def run_job(self, job_id: str, stop: threading.Event | None = None) -> str:
         """Process a claimed job file by file; returns why it ended.
 
-        "done": every file finished (per-file failures are recorded on the files);
-        "lost": another worker took the job over; "released": `stop` was set, and the job
-        went back to the queue for any worker. A KeyboardInterrupt releases it too.
+        "done": every file finished (per-file failures are recorded on the files; the job is
+        closed as failed if none could be ingested); "lost": another worker took the job over;
+        "released": `stop` was set (checked between files and between the batches of a large
+        one), and the job went back to the queue for any worker. A KeyboardInterrupt
+        releases it too.
         """
         job = self.queue.get(job_id)
         if job is None:
@@ -88,9 +129,18 @@ class Worker:
                     return "lost"
                 file = self.queue.next_file(job_id)
                 if file is None:
-                    self.queue.finish(job_id, "done", worker=self.name)
+                    self.queue.complete(job_id, self.name)
                     return "done"
-                outcome = self._ingest(file, job.collection)
+                try:
+                    outcome = self._ingest(
+                        file, job.collection, _AnyOf(lost, *filter(None, [stop]))
+                    )
+                except IngestInterrupted:
+                    if lost.is_set():
+                        return "lost"  # the new owner resumes from the staged batches
+                    self.queue.release_file(job_id, file.id)
+                    self.queue.release(job_id, self.name)
+                    return "released"
                 self.queue.finish_file(
                     job_id,
                     file.id,
@@ -113,13 +163,19 @@ class Worker:
         except SQLAlchemyError:  # left running: its heartbeat goes stale and another worker retries
             log.exception("cannot record the failure of job %s", job_id)
 
+    def _sweep_quietly(self) -> None:
+        try:
+            self.sweep()  # type: ignore[misc]
+        except Exception:  # housekeeping never stops the worker
+            log.exception("sweep failed")
+
     def _release_quietly(self, job_id: str) -> None:
         try:
             self.queue.release(job_id, self.name)
         except (SQLAlchemyError, KeyboardInterrupt):  # stale takeover will recover it
             log.warning("could not release job %s on interrupt", job_id)
 
-    def _ingest(self, file: JobFile, collection: str) -> FileOutcome:
+    def _ingest(self, file: JobFile, collection: str, stop: _AnyOf) -> FileOutcome:
         try:
             if file.blob:
                 data = self.blobs.get(file.blob)
@@ -129,7 +185,13 @@ class Worker:
                 source = str(Path(file.path or "").resolve())
         except OSError as e:
             return FileOutcome(file.name, "failed", reason=f"cannot read file: {e.strerror}")
-        report = self.pipeline.ingest_files([FileInput(source, file.name, data)], 1, collection)
+        report = self.pipeline.ingest_files(
+            [FileInput(source, file.name, data)],
+            1,
+            collection,
+            progress=_FileProgress(self.queue, file.id),
+            stop=stop,
+        )
         return report.files[0]
 
     def _heartbeat(self, job_id: str, done: threading.Event, lost: threading.Event) -> None:

@@ -3,14 +3,26 @@
 import hashlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 import numpy as np
-from sqlalchemy import create_engine, delete, event, func, select, text
+from sqlalchemy import create_engine, delete, event, func, insert, literal, select, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from retriever.records import Change, ChunkRecord, DocumentInfo, NewChunk
-from retriever.schema import Base, ChangeRow, ChunkRow, CollectionRow, DocumentRow, MetaRow
+from retriever.schema import (
+    Base,
+    ChangeRow,
+    ChunkRow,
+    CollectionRow,
+    DocumentRow,
+    MetaRow,
+    StagedChunkRow,
+    utcnow,
+)
 
 
 class DocumentNotFound(LookupError):
@@ -85,6 +97,22 @@ class Corpus:
             )
             return self._info(session, row) if row else None
 
+    def find_by_content(self, collection: str, content_hash: str) -> DocumentInfo | None:
+        """A ready document of the collection with exactly this content, if any."""
+        with self.session() as session:
+            row = session.scalar(
+                select(DocumentRow)
+                .join(CollectionRow)
+                .where(
+                    CollectionRow.name == collection,
+                    DocumentRow.content_hash == content_hash,
+                    DocumentRow.status == "ready",
+                )
+                .order_by(DocumentRow.id)
+                .limit(1)
+            )
+            return self._info(session, row) if row else None
+
     def store_document(
         self,
         *,
@@ -99,22 +127,9 @@ class Corpus:
     ) -> StoredDocument:
         """Add a document, or replace the chunks of an existing one, in one transaction."""
         with self.session() as session, session.begin():
-            lock_change_log(session)
-            collection_id = self.collection_id(session, collection)
-            doc = session.scalar(
-                select(DocumentRow).where(
-                    DocumentRow.collection_id == collection_id, DocumentRow.source == source
-                )
+            doc, outcome = self._replace_document(
+                session, collection, source, title, mime, content_hash, size, page_offsets
             )
-            outcome = "updated" if doc is not None and doc.status == "ready" else "added"
-            if doc is None:
-                doc = DocumentRow(collection_id=collection_id, source=source, status="ready")
-                session.add(doc)
-            doc.title, doc.mime, doc.content_hash, doc.size = title, mime, content_hash, size
-            doc.pages, doc.page_offsets = len(page_offsets), list(page_offsets)
-            doc.status, doc.error = "ready", None
-            session.flush()
-            self._delete_chunks(session, doc.id)
             rows = [
                 ChunkRow(
                     document_id=doc.id,
@@ -134,6 +149,142 @@ class Corpus:
             session.flush()
             session.add_all(ChangeRow(op="add", chunk_id=r.id, document_id=doc.id) for r in rows)
             return StoredDocument(doc.id, outcome, len(rows))
+
+    def _replace_document(
+        self,
+        session: Session,
+        collection: str,
+        source: str,
+        title: str,
+        mime: str,
+        content_hash: str,
+        size: int,
+        page_offsets: Sequence[int],
+    ) -> tuple[DocumentRow, str]:
+        """The document row, new or emptied of its chunks, with its new metadata."""
+        lock_change_log(session)
+        collection_id = self.collection_id(session, collection)
+        doc = session.scalar(
+            select(DocumentRow).where(
+                DocumentRow.collection_id == collection_id, DocumentRow.source == source
+            )
+        )
+        outcome = "updated" if doc is not None and doc.status == "ready" else "added"
+        if doc is None:
+            doc = DocumentRow(collection_id=collection_id, source=source, status="ready")
+            session.add(doc)
+        doc.title, doc.mime, doc.content_hash, doc.size = title, mime, content_hash, size
+        doc.pages, doc.page_offsets = len(page_offsets), list(page_offsets)
+        doc.status, doc.error = "ready", None
+        session.flush()
+        self._delete_chunks(session, doc.id)
+        return doc, outcome
+
+    # -- staged chunks: a large file is embedded and kept batch by batch, then made visible
+
+    def staged_ordinals(self, key: str) -> set[int]:
+        with self.session() as session:
+            return set(
+                session.scalars(select(StagedChunkRow.ordinal).where(StagedChunkRow.key == key))
+            )
+
+    def stage_chunks(self, key: str, ordinals: Sequence[int], chunks: Sequence[NewChunk]) -> None:
+        """Keep one embedded batch of a file being ingested (not searchable yet)."""
+        rows = [
+            StagedChunkRow(
+                key=key,
+                ordinal=ordinal,
+                text=c.text,
+                page_start=c.page_start,
+                page_end=c.page_end,
+                char_start=c.char_start,
+                char_end=c.char_end,
+                token_count=c.token_count,
+                content_hash=text_hash(c.text),
+                embedding=np.asarray(c.embedding, dtype=np.float32).tobytes(),
+            )
+            for ordinal, c in zip(ordinals, chunks, strict=True)
+        ]
+        try:
+            with self.session() as session, session.begin():
+                session.add_all(rows)
+        except IntegrityError:
+            # Another worker ingesting the same content staged these first: same chunks.
+            pass
+
+    def store_staged_document(
+        self,
+        *,
+        collection: str,
+        source: str,
+        title: str,
+        mime: str,
+        content_hash: str,
+        size: int,
+        page_offsets: Sequence[int],
+        key: str,
+        total: int,
+    ) -> StoredDocument | None:
+        """Make a fully staged file a searchable document, in one transaction.
+
+        None (and nothing changed) if fewer than `total` chunks are staged under `key`.
+        """
+        with self.session() as session, session.begin():
+            staged = session.scalar(
+                select(func.count()).select_from(StagedChunkRow).where(StagedChunkRow.key == key)
+            )
+            if staged != total:
+                return None
+            doc, outcome = self._replace_document(
+                session, collection, source, title, mime, content_hash, size, page_offsets
+            )
+            columns = [
+                "document_id", "ordinal", "text", "page_start", "page_end", "char_start",
+                "char_end", "token_count", "content_hash", "embedding",
+            ]  # fmt: skip
+            staged_rows = (
+                select(literal(doc.id), *(getattr(StagedChunkRow, c) for c in columns[1:]))
+                .where(StagedChunkRow.key == key)
+                .order_by(StagedChunkRow.ordinal)
+            )
+            session.execute(insert(ChunkRow).from_select(columns, staged_rows))
+            new_chunks = (
+                select(literal("add"), ChunkRow.id, ChunkRow.document_id, literal(utcnow()))
+                .where(ChunkRow.document_id == doc.id)
+                .order_by(ChunkRow.id)
+            )
+            session.execute(
+                insert(ChangeRow).from_select(
+                    ["op", "chunk_id", "document_id", "created_at"], new_chunks
+                )
+            )
+            session.execute(delete(StagedChunkRow).where(StagedChunkRow.key == key))
+            return StoredDocument(doc.id, outcome, total)
+
+    def clear_staged(self, older_than: datetime) -> int:
+        """Drop staged chunks of files nobody finished (their newest batch is this old)."""
+        with self.session() as session, session.begin():
+            newest = (
+                select(StagedChunkRow.key)
+                .group_by(StagedChunkRow.key)
+                .having(func.max(StagedChunkRow.created_at) < older_than)
+            )
+            result: Any = session.execute(
+                delete(StagedChunkRow).where(StagedChunkRow.key.in_(newest))
+            )
+            return int(result.rowcount or 0)
+
+    def content_hashes(self) -> set[str]:
+        """The content of every stored document (ready or failed): the originals in use."""
+        with self.session() as session:
+            return set(session.scalars(select(DocumentRow.content_hash).distinct()))
+
+    def has_content(self, content_hash: str) -> bool:
+        with self.session() as session:
+            found = session.scalar(
+                select(DocumentRow.id).where(DocumentRow.content_hash == content_hash).limit(1)
+            )
+            return found is not None
 
     def record_failure(
         self, *, collection: str, source: str, content_hash: str, size: int, error: str

@@ -79,6 +79,31 @@ class ChunkRow(Base):
     embedding: Mapped[bytes] = mapped_column(LargeBinary)
 
 
+class StagedChunkRow(Base):
+    """Embedded chunks of a large file still being ingested, invisible to search.
+
+    Keyed by what determines them (the file's content and the chunking/model, `key`) and
+    the chunk's position, so an interrupted ingest resumes without embedding them again;
+    moved into `chunks` in one transaction when the file is complete.
+    """
+
+    __tablename__ = "staged_chunks"
+    __table_args__ = (UniqueConstraint("key", "ordinal"), {"sqlite_autoincrement": True})
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(64))
+    ordinal: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    page_start: Mapped[int] = mapped_column(Integer)
+    page_end: Mapped[int] = mapped_column(Integer)
+    char_start: Mapped[int] = mapped_column(Integer)
+    char_end: Mapped[int] = mapped_column(Integer)
+    token_count: Mapped[int] = mapped_column(Integer)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    embedding: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class ChangeRow(Base):
     """Append-only log of chunk adds and deletes; derived indexes replay it by `seq`."""
 

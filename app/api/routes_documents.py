@@ -1,8 +1,8 @@
 """Documents: upload (→ 202 + job), list, show, original file, delete; and job status."""
 
 import time
+from collections import Counter
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, UploadFile
@@ -12,11 +12,13 @@ from pydantic import BaseModel
 from app.api.deps import KotaeDep
 from app.api.file_links import signed_file_url
 from app.api.originals import original_response
-from app.api.params import CollectionName, DocumentId, check_file_name
+from app.api.params import CollectionName, DocumentId
 from app.errors import BadRequestError, NotFoundError, PayloadTooLargeError
 from app.wire import DocumentOut, document_out
 from ingest.jobs import Job, NewJobFile
+from ingest.names import BadFileName, upload_source
 from ingest.pipeline import DEFAULT_COLLECTION
+from ingest.sizes import human_size
 
 router = APIRouter()
 
@@ -48,6 +50,9 @@ class JobFileOut(BaseModel):
     error: str | None
     document_id: int | None
     chunks: int
+    chunks_done: int
+    chunks_total: int
+    chunks_resumed: int
 
 
 class JobOut(BaseModel):
@@ -84,6 +89,9 @@ def job_out(job: Job) -> JobOut:
                 error=f.error,
                 document_id=f.document_id,
                 chunks=f.chunks,
+                chunks_done=f.chunks_done,
+                chunks_total=f.chunks_total,
+                chunks_resumed=f.chunks_resumed,
             )
             for f in job.files
         ],
@@ -99,23 +107,31 @@ async def upload(
     limit = kotae.settings.max_file_bytes
     stored: list[NewJobFile] = []
     out: list[UploadedFile] = []
-    for upload in files:  # every name first: a refused request stores nothing
-        check_file_name(upload.filename or "")
-    for upload in files:
-        name = Path(upload.filename or "").name
-        if not name:
-            raise BadRequestError("every uploaded file needs a file name")
+    try:
+        # The client's relative path is the document's identity: same-named files in two
+        # folders stay two documents.
+        names = [upload_source(upload.filename or "") for upload in files]
+    except BadFileName as e:
+        raise BadRequestError(str(e)) from e
+    twice = sorted(n for n, count in Counter(names).items() if count > 1)
+    if twice:
+        raise BadRequestError(f"two files of this upload have the same name: {', '.join(twice)}")
+    for upload, name in zip(files, names, strict=True):
         data = await upload.read(limit + 1)
         if len(data) > limit:
-            raise PayloadTooLargeError(
-                f"{name} is over the {limit // (1024 * 1024)} MB per-file limit"
-            )
+            raise PayloadTooLargeError(f"{name} is over the {human_size(limit)} per-file limit")
         digest = kotae.blobs.put(data)
         stored.append(NewJobFile(name=name, size=len(data), blob=digest))
         out.append(UploadedFile(name=name, size=len(data), sha256=digest))
     if not stored:
         raise BadRequestError("no files in the upload")
     job_id = kotae.jobs.enqueue(collection, stored)
+    # A delete of a document with the same content may have removed an original between
+    # storing it and queueing the job; now that the job holds it, nothing else will.
+    for upload, queued in zip(files, stored, strict=True):
+        if queued.blob and not kotae.blobs.exists(queued.blob):
+            await upload.seek(0)
+            kotae.blobs.put(await upload.read())
     return UploadResponse(job_id=job_id, documents=out)
 
 

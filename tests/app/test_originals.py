@@ -7,8 +7,7 @@ import pytest
 
 from app.api.file_links import LINK_TTL_S, signed_file_url, valid_file_link
 from app.api.originals import original_response
-from app.api.params import check_file_name
-from app.errors import BadRequestError
+from ingest.names import BadFileName, upload_source
 from retriever.records import DocumentInfo
 
 pytestmark = pytest.mark.unit
@@ -71,11 +70,11 @@ def test_signed_links() -> None:
 
 @pytest.mark.parametrize("name", ["a\x00b.txt", "a\nb.txt", "dir\x1b/x.txt", "x" * 256])
 def test_bad_file_names(name: str) -> None:
-    with pytest.raises(BadRequestError):
-        check_file_name(name)
+    with pytest.raises(BadFileName):
+        upload_source(name)
 
 
 def test_good_file_names() -> None:
-    check_file_name("議事録 2024年（最終版）.pdf")
-    check_file_name("docs/a/readme.md")
-    check_file_name("x" * 255)
+    assert upload_source("議事録 2024年（最終版）.pdf") == "議事録 2024年（最終版）.pdf"
+    assert upload_source("docs/a/readme.md") == "docs/a/readme.md"
+    assert upload_source("x" * 255) == "x" * 255

@@ -164,7 +164,9 @@ class SlowPipeline:
         self.seconds = seconds
         self.names: list[str] = []
 
-    def ingest_files(self, items: list[FileInput], total: int, collection: str) -> IngestReport:
+    def ingest_files(
+        self, items: list[FileInput], total: int, collection: str, **_: object
+    ) -> IngestReport:
         (item,) = items
         self.names.append(item.name)
         time.sleep(self.seconds)
@@ -232,7 +234,7 @@ def test_worker_marks_the_job_failed_on_an_unexpected_error(database_url, tmp_pa
     job_id = queue.enqueue("c", real_files(tmp_path, 2))
 
     class Broken(SlowPipeline):
-        def ingest_files(self, items, total, collection):  # type: ignore[no-untyped-def]
+        def ingest_files(self, items, total, collection, **_):  # type: ignore[no-untyped-def]
             raise RuntimeError("embedder exploded")
 
     stop = threading.Event()

@@ -204,8 +204,9 @@ def test_upload_errors_are_shown_per_file(open_page: Callable[..., UiPage], tmp_
     page = ui.page
     page.locator("#file-input").set_input_files(str(broken))
     job = page.locator("#jobs .job").first
-    expect(job).to_have_attribute("data-status", "done", timeout=120_000)
-    expect(job.locator(".job-status")).to_have_text("完了・1 件失敗")
+    # Its only file failed, so the job did: nothing was ingested.
+    expect(job).to_have_attribute("data-status", "failed", timeout=120_000)
+    expect(job.locator(".job-status")).to_have_text("失敗")
     row = job.locator(".job-file.file-failed")
     expect(row.locator(".file-status")).to_have_text("失敗")
     expect(row.locator(".file-error")).to_contain_text("PDF")

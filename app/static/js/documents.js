@@ -141,13 +141,18 @@ class JobCard {
 
   renderFiles(files) {
     // Polls repeat the same state; re-rendering it would make screen readers repeat it too.
-    const signature = JSON.stringify(files.map((f) => [f.name, f.status, f.error]));
+    const signature = JSON.stringify(files.map((f) => [f.name, f.status, f.error, f.chunks_done]));
     if (signature === this.signature) return;
     this.signature = signature;
     this.files.replaceChildren(...files.map((f) => {
       const li = el("li", `job-file file-${f.status}`);
       li.dataset.name = f.name;
-      li.append(el("span", "file-name", f.name), el("span", "file-status", t(`file_${f.status}`)));
+      let status = t(`file_${f.status}`);
+      // A large file reports its chunks as they are embedded.
+      if (f.status === "running" && f.chunks_total) {
+        status += ` ${t("fileChunks", { done: f.chunks_done, total: f.chunks_total })}`;
+      }
+      li.append(el("span", "file-name", f.name), el("span", "file-status", status));
       if (f.error) li.append(el("span", "file-error", f.error));
       return li;
     }));

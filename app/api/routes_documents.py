@@ -4,16 +4,35 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, UploadFile
+from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, Response
 from pydantic import BaseModel
 
 from app.api.deps import KotaeDep
+from app.api.envelope import API_ERRORS, error_responses
 from app.errors import BadRequestError, NotFoundError, PayloadTooLargeError
 from app.wire import DocumentOut, document_out
 from ingest.jobs import Job, NewJobFile
+from ingest.loaders import DOCX_MIME, HTML_MIME, MARKDOWN_MIME, PDF_MIME, TEXT_MIME
 from ingest.pipeline import DEFAULT_COLLECTION
 
-router = APIRouter()
+router = APIRouter(responses=API_ERRORS)
+# Ids are SQL BIGINTs: a larger number is refused as invalid, not left to overflow the driver.
+DocumentId = Annotated[int, PathParam(ge=1, le=2**63 - 1)]
+ORIGINAL_MEDIA_TYPES = (
+    PDF_MIME,
+    TEXT_MIME,
+    MARKDOWN_MIME,
+    HTML_MIME,
+    DOCX_MIME,
+    "application/octet-stream",
+)
+ORIGINAL_FILE = {
+    "description": "The uploaded file as it was, in its own media type.",
+    "content": {
+        t: {"schema": {"type": "string", "format": "binary"}} for t in ORIGINAL_MEDIA_TYPES
+    },
+}
 
 
 class UploadedFile(BaseModel):
@@ -80,7 +99,7 @@ def job_out(job: Job) -> JobOut:
     )
 
 
-@router.post("/v1/documents", status_code=202)
+@router.post("/v1/documents", status_code=202, responses=error_responses(400, 422))
 async def upload(
     kotae: KotaeDep,
     files: Annotated[list[UploadFile], File(description="One or more documents.")],
@@ -107,18 +126,23 @@ async def upload(
     return UploadResponse(job_id=job_id, documents=out)
 
 
-@router.get("/v1/documents")
+@router.get("/v1/documents", responses=error_responses(400, 422))
 def list_documents(kotae: KotaeDep, collection: str | None = None) -> DocumentList:
     return DocumentList(documents=[document_out(d) for d in kotae.list_documents(collection)])
 
 
-@router.get("/v1/documents/{document_id}")
-def show_document(document_id: int, kotae: KotaeDep) -> DocumentOut:
+@router.get("/v1/documents/{document_id}", responses=error_responses(404, 422))
+def show_document(document_id: DocumentId, kotae: KotaeDep) -> DocumentOut:
     return document_out(kotae.get_document(document_id))
 
 
-@router.get("/v1/documents/{document_id}/file", response_model=None)
-def document_file(document_id: int, kotae: KotaeDep) -> Response:
+@router.get(
+    "/v1/documents/{document_id}/file",
+    response_model=None,
+    response_class=FileResponse,  # no JSON: the media types are those of ORIGINAL_FILE
+    responses={200: ORIGINAL_FILE, **error_responses(404, 422)},
+)
+def document_file(document_id: DocumentId, kotae: KotaeDep) -> Response:
     doc = kotae.get_document(document_id)
     path = kotae.original_path(doc)
     if path is None:
@@ -131,13 +155,13 @@ def document_file(document_id: int, kotae: KotaeDep) -> Response:
     )
 
 
-@router.delete("/v1/documents/{document_id}", status_code=204)
-def delete_document(document_id: int, kotae: KotaeDep) -> Response:
+@router.delete("/v1/documents/{document_id}", status_code=204, responses=error_responses(404, 422))
+def delete_document(document_id: DocumentId, kotae: KotaeDep) -> Response:
     kotae.delete_document(document_id)
     return Response(status_code=204)
 
 
-@router.get("/v1/jobs/{job_id}")
+@router.get("/v1/jobs/{job_id}", responses=error_responses(404, 422))
 def get_job(job_id: str, kotae: KotaeDep) -> JobOut:
     job = kotae.jobs.get(job_id)
     if job is None:

@@ -1,5 +1,7 @@
 """POST /v1/search."""
 
+from typing import Annotated
+
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
@@ -13,7 +15,8 @@ router = APIRouter(responses=API_ERRORS)
 class SearchRequest(BaseModel):
     query: str = Field(min_length=1, max_length=4000)
     collection: str | None = None
-    document_ids: list[int] | None = None
+    # Ids are SQL BIGINTs: a larger number is refused as invalid, not left to overflow the driver.
+    document_ids: list[Annotated[int, Field(ge=1, le=2**63 - 1)]] | None = None
     top_k: int = Field(default=10, ge=1, le=100)
 
 

@@ -57,7 +57,12 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     Declaring 422 also keeps FastAPI from documenting its own validation error shape,
     which this app never sends (see `invalid` below).
     """
-    return {s: {"model": ErrorResponse, "description": ERROR_DESCRIPTIONS[s]} for s in statuses}
+    responses: dict[int | str, dict[str, Any]] = {
+        s: {"model": ErrorResponse, "description": ERROR_DESCRIPTIONS[s]} for s in statuses
+    }
+    if 401 in responses:
+        responses[401]["headers"] = {"WWW-Authenticate": {"schema": {"const": "Bearer"}}}
+    return responses
 
 
 # What any /v1 route may answer: no key, a body over the limit (checked before routing), a bug.

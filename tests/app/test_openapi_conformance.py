@@ -12,6 +12,7 @@ from schemathesis import Response
 from schemathesis.checks import (
     content_type_conformance,
     not_a_server_error,
+    response_headers_conformance,
     response_schema_conformance,
     status_code_conformance,
 )
@@ -26,6 +27,7 @@ CHECKS = [
     status_code_conformance,
     content_type_conformance,
     response_schema_conformance,
+    response_headers_conformance,  # the 401's WWW-Authenticate
 ]
 CORPUS = [
     ("library.txt", "The Riverside Library opens at 9 am and holds 48,000 books.\n"),

@@ -12,8 +12,11 @@ from fastapi.staticfiles import StaticFiles
 
 from app.api import routes_ask, routes_documents, routes_health, routes_openai, routes_search
 from app.api.envelope import install_error_handlers
+from app.api.event_streams import document_event_streams
 from app.api.limits import GuardMiddleware
 from app.api.metrics import Metrics
+from app.api.schemas_ask import ASK_EVENTS
+from app.api.schemas_openai import CHAT_EVENTS
 from app.api.security_headers import SecurityHeadersMiddleware
 from app.kotae import Kotae
 from app.settings import Settings, get_settings
@@ -74,6 +77,7 @@ def create_app(settings: Settings | None = None, with_worker: bool = True) -> Fa
     install_error_handlers(app)
     for module in (routes_health, routes_search, routes_ask, routes_documents, routes_openai):
         app.include_router(module.router)
+    document_event_streams(app, [ASK_EVENTS, CHAT_EVENTS])
 
     if STATIC.is_dir():
         app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -1,10 +1,12 @@
 """One error shape for every 4xx/5xx: {"error": {"type", "message"}}, mapped in one place."""
 
 import logging
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.errors import KotaeError
@@ -23,6 +25,48 @@ HTTP_TYPES = {
     422: "invalid_request",
     503: "unavailable",
 }
+
+
+class ErrorDetail(BaseModel):
+    type: str = Field(description="A stable kind to branch on, e.g. `not_found`.")
+    message: str = Field(description="What went wrong, for a person.")
+
+
+class ErrorResponse(BaseModel):
+    """The body of every 4xx/5xx answer, and the data of a stream's `error` event."""
+
+    error: ErrorDetail
+
+
+ERROR_DESCRIPTIONS = {
+    400: "The body is not valid JSON or multipart, or a value is refused.",
+    401: "Missing or invalid API key (only when KOTAE_API_KEYS is set).",
+    404: "No such resource.",
+    413: "The request body is over the size limit.",
+    422: "A parameter or a body field fails validation.",
+    500: "Internal error; the server log has the details.",
+    502: "The answer generator sent a response Kotae cannot use.",
+    503: "The answer generator cannot be reached.",
+    504: "The answer generator did not answer in time.",
+}
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """`responses=` entries declaring that each status answers with the error envelope.
+
+    Declaring 422 also keeps FastAPI from documenting its own validation error shape,
+    which this app never sends (see `invalid` below).
+    """
+    responses: dict[int | str, dict[str, Any]] = {
+        s: {"model": ErrorResponse, "description": ERROR_DESCRIPTIONS[s]} for s in statuses
+    }
+    if 401 in responses:
+        responses[401]["headers"] = {"WWW-Authenticate": {"schema": {"const": "Bearer"}}}
+    return responses
+
+
+# What any /v1 route may answer: no key, a body over the limit (checked before routing), a bug.
+API_ERRORS = error_responses(401, 413, 500)
 
 
 def error_response(status: int, type_: str, message: str) -> JSONResponse:

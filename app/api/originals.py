@@ -29,6 +29,9 @@ HTML_POLICY = (
 INLINE_TEXT = {"text/plain", "text/markdown"}
 INLINE_HTML = {"text/html"}
 INLINE_AS_IS = {"application/pdf"}
+DOWNLOAD = "application/octet-stream"
+# What original_response can answer with (charset parameters aside), for the OpenAPI document.
+SERVED_MEDIA_TYPES = (*sorted(INLINE_AS_IS), "text/plain", "text/html", DOWNLOAD)
 
 # Python codec (as codecs.lookup names it) → the WHATWG label a browser decodes the same way.
 WEB_CHARSETS = {
@@ -107,7 +110,7 @@ def original_response(doc: DocumentInfo, path: Path) -> Response:
             policy = HTML_POLICY if mime in INLINE_HTML else SANDBOX
             return _file(path, f"{shown}; charset={charset}", filename, "inline", policy)
     # Anything else, or text in an encoding no browser label names: a download, never a page.
-    return _file(path, "application/octet-stream", filename, "attachment", SANDBOX)
+    return _file(path, DOWNLOAD, filename, "attachment", SANDBOX)
 
 
 def _file(path: Path, media_type: str, filename: str, disposition: str, policy: str) -> Response:

@@ -9,11 +9,14 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from app.api.deps import KotaeDep
+from app.api.envelope import API_ERRORS, error_responses
 from app.api.params import CollectionName
+from app.api.schemas_ask import ASK_EVENTS
 from app.asking import AskResult
+from app.wire import AskResponse
 from generator.errors import GeneratorError
 
-router = APIRouter()
+router = APIRouter(responses=API_ERRORS)
 # One set of limits for every way of asking (/v1/ask and /v1/chat/completions).
 MAX_QUESTION_CHARS = 4000
 MAX_TURN_CHARS = 20000
@@ -37,7 +40,11 @@ def sse(event: str, data: Any) -> bytes:
     return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n".encode()
 
 
-@router.post("/v1/ask", response_model=None)
+@router.post(
+    "/v1/ask",
+    response_model=AskResponse,
+    responses={200: ASK_EVENTS.response(), **error_responses(400, 422, 502, 503, 504)},
+)
 async def ask(body: AskRequest, kotae: KotaeDep, request: Request) -> Any:
     history = [(t.role, t.content) for t in body.history]
     service = kotae.ask_service

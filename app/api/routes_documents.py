@@ -6,12 +6,13 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, UploadFile
-from fastapi.responses import Response
+from fastapi.responses import FileResponse, Response
 from pydantic import BaseModel
 
 from app.api.deps import KotaeDep
+from app.api.envelope import API_ERRORS, error_responses
 from app.api.file_links import signed_file_url
-from app.api.originals import original_response
+from app.api.originals import SERVED_MEDIA_TYPES, original_response
 from app.api.params import CollectionName, DocumentId
 from app.errors import BadRequestError, NotFoundError, PayloadTooLargeError
 from app.wire import DocumentOut, document_out
@@ -20,7 +21,11 @@ from ingest.names import BadFileName, upload_source
 from ingest.pipeline import DEFAULT_COLLECTION
 from ingest.sizes import human_size
 
-router = APIRouter()
+router = APIRouter(responses=API_ERRORS)
+ORIGINAL_FILE = {
+    "description": "The original, sandboxed: PDF, text or HTML inline, anything else a download.",
+    "content": {t: {"schema": {"type": "string", "format": "binary"}} for t in SERVED_MEDIA_TYPES},
+}
 
 
 class UploadedFile(BaseModel):
@@ -98,7 +103,7 @@ def job_out(job: Job) -> JobOut:
     )
 
 
-@router.post("/v1/documents", status_code=202)
+@router.post("/v1/documents", status_code=202, responses=error_responses(400, 422))
 async def upload(
     kotae: KotaeDep,
     files: Annotated[list[UploadFile], File(description="One or more documents.")],
@@ -135,17 +140,22 @@ async def upload(
     return UploadResponse(job_id=job_id, documents=out)
 
 
-@router.get("/v1/documents")
+@router.get("/v1/documents", responses=error_responses(400, 422))
 def list_documents(kotae: KotaeDep, collection: CollectionName | None = None) -> DocumentList:
     return DocumentList(documents=[document_out(d) for d in kotae.list_documents(collection)])
 
 
-@router.get("/v1/documents/{document_id}")
+@router.get("/v1/documents/{document_id}", responses=error_responses(404, 422))
 def show_document(document_id: DocumentId, kotae: KotaeDep) -> DocumentOut:
     return document_out(kotae.get_document(document_id))
 
 
-@router.get("/v1/documents/{document_id}/file", response_model=None)
+@router.get(
+    "/v1/documents/{document_id}/file",
+    response_model=None,
+    response_class=FileResponse,  # no JSON: the media types are those of ORIGINAL_FILE
+    responses={200: ORIGINAL_FILE, **error_responses(404, 422)},
+)
 def document_file(document_id: DocumentId, kotae: KotaeDep) -> Response:
     """The original, sandboxed (see app/api/originals.py); with keys set, a signed link works."""
     doc = kotae.get_document(document_id)
@@ -155,7 +165,7 @@ def document_file(document_id: DocumentId, kotae: KotaeDep) -> Response:
     return original_response(doc, path)
 
 
-@router.post("/v1/documents/{document_id}/link")
+@router.post("/v1/documents/{document_id}/link", responses=error_responses(404, 422))
 def document_file_link(document_id: DocumentId, kotae: KotaeDep) -> FileLinkOut:
     """A short-lived link to the original that a browser tab can open without the API key."""
     kotae.get_document(document_id)  # 404 for an unknown document
@@ -163,13 +173,13 @@ def document_file_link(document_id: DocumentId, kotae: KotaeDep) -> FileLinkOut:
     return FileLinkOut(url=url, expires_at=datetime.fromtimestamp(expires, UTC).isoformat())
 
 
-@router.delete("/v1/documents/{document_id}", status_code=204)
+@router.delete("/v1/documents/{document_id}", status_code=204, responses=error_responses(404, 422))
 def delete_document(document_id: DocumentId, kotae: KotaeDep) -> Response:
     kotae.delete_document(document_id)
     return Response(status_code=204)
 
 
-@router.get("/v1/jobs/{job_id}")
+@router.get("/v1/jobs/{job_id}", responses=error_responses(404, 422))
 def get_job(job_id: str, kotae: KotaeDep) -> JobOut:
     job = kotae.jobs.get(job_id)
     if job is None:

@@ -3,16 +3,36 @@
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel, Field
 
-router = APIRouter()
+from app.api.envelope import error_responses
+
+router = APIRouter(responses=error_responses(500))
+
+
+class Health(BaseModel):
+    status: str
+
+
+class Readiness(BaseModel):
+    status: str = Field(description="`ready`, `starting` or `database unavailable`.")
+    chunks: int | None = Field(default=None, description="Chunks in the search index, once ready.")
+    detail: str | None = Field(default=None, description="Why the database is unavailable.")
 
 
 @router.get("/healthz")
-def healthz() -> dict[str, str]:
-    return {"status": "ok"}
+def healthz() -> Health:
+    return Health(status="ok")
 
 
-@router.get("/readyz", response_model=None)
+@router.get(
+    "/readyz",
+    response_model=None,
+    responses={
+        200: {"model": Readiness},
+        503: {"model": Readiness, "description": "Still starting, or the database is down."},
+    },
+)
 def readyz(request: Request) -> JSONResponse:
     state = request.app.state
     if not state.ready.is_set():
@@ -24,7 +44,11 @@ def readyz(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ready", "chunks": len(state.kotae.indexes.dense)})
 
 
-@router.get("/metrics")
+@router.get(
+    "/metrics",
+    response_class=Response,  # not JSON, and errors stay in the JSON envelope
+    responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
+)
 def metrics(request: Request) -> Response:
     return Response(
         generate_latest(request.app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST

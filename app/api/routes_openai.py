@@ -11,13 +11,15 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field, model_validator
 
 from app.api.deps import KotaeDep
+from app.api.envelope import API_ERRORS, error_responses
 from app.api.params import CollectionName
 from app.api.routes_ask import MAX_HISTORY_TURNS, MAX_QUESTION_CHARS, MAX_TURN_CHARS
+from app.api.schemas_openai import CHAT_EVENTS, ChatCompletion, ModelCard, ModelList
 from app.asking import AskResult
 from app.errors import BadRequestError
 from generator.errors import GeneratorError
 
-router = APIRouter()
+router = APIRouter(responses=API_ERRORS)
 MODEL = "kotae"
 
 
@@ -76,11 +78,15 @@ def _chunk(cid: str, created: int, delta: dict[str, Any], finish: str | None = N
 
 
 @router.get("/v1/models")
-def models() -> dict[str, Any]:
-    return {"object": "list", "data": [{"id": MODEL, "object": "model", "owned_by": "kotae"}]}
+def models() -> ModelList:
+    return ModelList(data=[ModelCard(id=MODEL, owned_by="kotae")])
 
 
-@router.post("/v1/chat/completions", response_model=None)
+@router.post(
+    "/v1/chat/completions",
+    response_model=ChatCompletion,
+    responses={200: CHAT_EVENTS.response(), **error_responses(400, 422, 502, 503, 504)},
+)
 async def chat_completions(body: ChatRequest, kotae: KotaeDep) -> Any:
     turns = body.turns()
     if not turns or turns[-1][0] != "user" or not turns[-1][1].strip():

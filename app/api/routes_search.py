@@ -4,10 +4,11 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from app.api.deps import KotaeDep
+from app.api.envelope import API_ERRORS, error_responses
 from app.api.params import CollectionName, StoredId
 from app.wire import HitOut, hit_out
 
-router = APIRouter()
+router = APIRouter(responses=API_ERRORS)
 
 
 class SearchRequest(BaseModel):
@@ -21,7 +22,7 @@ class SearchResponse(BaseModel):
     hits: list[HitOut]
 
 
-@router.post("/v1/search")
+@router.post("/v1/search", responses=error_responses(400, 422))
 def search(body: SearchRequest, kotae: KotaeDep) -> SearchResponse:
     hits = kotae.search(body.query, body.top_k, body.collection, body.document_ids)
     return SearchResponse(hits=[hit_out(h) for h in hits])

@@ -47,7 +47,11 @@ def readyz(request: Request) -> JSONResponse:
 @router.get(
     "/metrics",
     response_class=Response,  # not JSON, and errors stay in the JSON envelope
-    responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
+    # Behind the key when keys are set: it shows how the service is used (see README, Security).
+    responses={
+        200: {"content": {"text/plain": {"schema": {"type": "string"}}}},
+        **error_responses(401),
+    },
 )
 def metrics(request: Request) -> Response:
     return Response(

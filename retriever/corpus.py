@@ -40,6 +40,21 @@ def text_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def chunk_columns(ordinal: int, c: NewChunk) -> dict[str, Any]:
+    """The stored columns of a chunk (ChunkColumns), for a searchable or a staged row."""
+    return {
+        "ordinal": ordinal,
+        "text": c.text,
+        "page_start": c.page_start,
+        "page_end": c.page_end,
+        "char_start": c.char_start,
+        "char_end": c.char_end,
+        "token_count": c.token_count,
+        "content_hash": text_hash(c.text),
+        "embedding": np.asarray(c.embedding, dtype=np.float32).tobytes(),
+    }
+
+
 def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
     cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
     # WAL lets readers (API processes) run while a writer ingests; FKs make deletes cascade.
@@ -131,19 +146,7 @@ class Corpus:
                 session, collection, source, title, mime, content_hash, size, page_offsets
             )
             rows = [
-                ChunkRow(
-                    document_id=doc.id,
-                    ordinal=i,
-                    text=c.text,
-                    page_start=c.page_start,
-                    page_end=c.page_end,
-                    char_start=c.char_start,
-                    char_end=c.char_end,
-                    token_count=c.token_count,
-                    content_hash=text_hash(c.text),
-                    embedding=np.asarray(c.embedding, dtype=np.float32).tobytes(),
-                )
-                for i, c in enumerate(chunks)
+                ChunkRow(document_id=doc.id, **chunk_columns(i, c)) for i, c in enumerate(chunks)
             ]
             session.add_all(rows)
             session.flush()
@@ -191,18 +194,7 @@ class Corpus:
     def stage_chunks(self, key: str, ordinals: Sequence[int], chunks: Sequence[NewChunk]) -> None:
         """Keep one embedded batch of a file being ingested (not searchable yet)."""
         rows = [
-            StagedChunkRow(
-                key=key,
-                ordinal=ordinal,
-                text=c.text,
-                page_start=c.page_start,
-                page_end=c.page_end,
-                char_start=c.char_start,
-                char_end=c.char_end,
-                token_count=c.token_count,
-                content_hash=text_hash(c.text),
-                embedding=np.asarray(c.embedding, dtype=np.float32).tobytes(),
-            )
+            StagedChunkRow(key=key, **chunk_columns(ordinal, c))
             for ordinal, c in zip(ordinals, chunks, strict=True)
         ]
         try:

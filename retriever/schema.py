@@ -60,14 +60,9 @@ class DocumentRow(Base):
     collection: Mapped[CollectionRow] = relationship()
 
 
-class ChunkRow(Base):
-    __tablename__ = "chunks"
-    # sqlite_autoincrement: SQLite would otherwise reuse the id of a deleted last row.
-    __table_args__ = (Index("ix_chunks_document", "document_id"), {"sqlite_autoincrement": True})
+class ChunkColumns:
+    """What a chunk is, stored alike whether it is searchable (`chunks`) or staged."""
 
-    # Never reused: the derived indexes use it as their stable id.
-    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
-    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
     ordinal: Mapped[int] = mapped_column(Integer)
     text: Mapped[str] = mapped_column(Text)
     page_start: Mapped[int] = mapped_column(Integer)
@@ -79,7 +74,17 @@ class ChunkRow(Base):
     embedding: Mapped[bytes] = mapped_column(LargeBinary)
 
 
-class StagedChunkRow(Base):
+class ChunkRow(ChunkColumns, Base):
+    __tablename__ = "chunks"
+    # sqlite_autoincrement: SQLite would otherwise reuse the id of a deleted last row.
+    __table_args__ = (Index("ix_chunks_document", "document_id"), {"sqlite_autoincrement": True})
+
+    # Never reused: the derived indexes use it as their stable id.
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
+
+
+class StagedChunkRow(ChunkColumns, Base):
     """Embedded chunks of a large file still being ingested, invisible to search.
 
     Keyed by what determines them (the file's content and the chunking/model, `key`) and
@@ -92,15 +97,6 @@ class StagedChunkRow(Base):
 
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
     key: Mapped[str] = mapped_column(String(64))
-    ordinal: Mapped[int] = mapped_column(Integer)
-    text: Mapped[str] = mapped_column(Text)
-    page_start: Mapped[int] = mapped_column(Integer)
-    page_end: Mapped[int] = mapped_column(Integer)
-    char_start: Mapped[int] = mapped_column(Integer)
-    char_end: Mapped[int] = mapped_column(Integer)
-    token_count: Mapped[int] = mapped_column(Integer)
-    content_hash: Mapped[str] = mapped_column(String(64))
-    embedding: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 

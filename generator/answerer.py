@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 import unicodedata
 from collections.abc import AsyncIterator, Sequence
@@ -20,6 +19,7 @@ from generator.language import (
     unsupported_warning,
 )
 from generator.lexical import EN_STOPWORDS, features, mentions_version, versioned_names
+from generator.offload import off_loop
 from generator.openai_client import OpenAIGenerator
 from generator.prompt import TokenCounter, build_condense_messages, build_messages
 from generator.records import Answer, Passage
@@ -80,7 +80,7 @@ class Answerer:
     ) -> Answer:
         """Answer ``question`` from ``passages`` (rank order; passage n is passages[n-1])."""
         language = detect_language(question)
-        settled = await asyncio.to_thread(self._without_generator, question, passages, language)
+        settled = await off_loop(self._without_generator, question, passages, language)
         if settled is not None:
             return settled
         assert self.generator is not None  # _without_generator answers when there is none
@@ -102,7 +102,7 @@ class Answerer:
         last piece adds it after a blank line. Nothing here runs blocking work on the loop.
         """
         language = detect_language(question)
-        settled = await asyncio.to_thread(self._without_generator, question, passages, language)
+        settled = await off_loop(self._without_generator, question, passages, language)
         if settled is not None:
             yield settled.text
             yield settled
@@ -158,7 +158,7 @@ class Answerer:
             # the earlier turn's terms.
             if rewritten and _norm(rewritten) != _norm(question):
                 return rewritten
-        return await asyncio.to_thread(heuristic_condense, question, history)
+        return await off_loop(heuristic_condense, question, history)
 
     def _too_weak(self, question: str, passages: Sequence[Passage]) -> bool:
         """Weak evidence: the best score is low, the question names a version no passage
@@ -200,7 +200,7 @@ class Answerer:
         return replace(answer, warnings=(*answer.warnings, warning))
 
     async def _fallback(self, question: str, passages: Sequence[Passage], warning: str) -> Answer:
-        return await asyncio.to_thread(self._extracted, question, passages, warning)
+        return await off_loop(self._extracted, question, passages, warning)
 
     async def prompt_for(
         self, question: str, passages: Sequence[Passage], history: History = ()
@@ -262,7 +262,7 @@ class Answerer:
     ) -> Answer:
         # Off the loop: verification may embed every sentence (support_scorer), and a
         # fallback extracts.
-        return await asyncio.to_thread(self._checked, question, text, passages, language)
+        return await off_loop(self._checked, question, text, passages, language)
 
     def _checked(
         self, question: str, text: str, passages: Sequence[Passage], language: str

@@ -11,7 +11,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from app.api.deps import KotaeDep
-from app.asking import AskResult
+from app.asking import AskResult, warnings_text
 from app.errors import BadRequestError
 from generator.errors import GeneratorError
 
@@ -80,7 +80,9 @@ async def chat_completions(body: ChatRequest, kotae: KotaeDep) -> Any:
                     "index": 0,
                     "message": {
                         "role": "assistant",
-                        "content": result.answer.text + sources_text(result),
+                        "content": result.answer.text
+                        + warnings_text(result.answer)
+                        + sources_text(result),
                     },
                     "finish_reason": "stop",
                 }
@@ -93,9 +95,10 @@ async def chat_completions(body: ChatRequest, kotae: KotaeDep) -> Any:
         yield _chunk(cid, created, {"role": "assistant", "content": ""})
         try:
             async for item in service.stream(question, body.collection, body.top_k, history):
-                if isinstance(item, AskResult):
-                    yield _chunk(cid, created, {"content": sources_text(item)}, "stop")
-                else:
+                if isinstance(item, AskResult):  # the checked answer's warnings, its sources
+                    tail = warnings_text(item.answer) + sources_text(item)
+                    yield _chunk(cid, created, {"content": tail}, "stop")
+                else:  # checked text: a sentence at a time, invalid citations removed
                     yield _chunk(cid, created, {"content": item})
         except GeneratorError as e:
             yield _chunk(cid, created, {"content": f"\n\n[error] {e.message}"}, "stop")

@@ -99,7 +99,8 @@ class Answerer:
         ``SentenceRelease`` lets it out (invalid citations removed, as in ``answer``); an
         extractive or abstained answer arrives as one piece. When the final Answer is not the
         streamed text (the server failed mid-answer, or the generated text was unusable) a
-        last piece adds it after a blank line. Nothing here runs blocking work on the loop.
+        last piece adds it after a blank line (not when both say the documents don't answer).
+        Nothing here runs blocking work on the event loop.
         """
         language = detect_language(question)
         settled = await off_loop(self._without_generator, question, passages, language)
@@ -148,9 +149,9 @@ class Answerer:
             return question
         if self.generator is not None:
             try:
-                reply = await self.generator.complete(
-                    build_condense_messages(history, question), max_tokens=128
-                )
+                # Off the loop, like building any prompt: token estimates walk every character.
+                messages = await off_loop(build_condense_messages, history, question)
+                reply = await self.generator.complete(messages, max_tokens=128)
             except _FALLBACK_ERRORS:
                 reply = ""
             rewritten = _clean_rewrite(reply, question)
@@ -227,7 +228,9 @@ class Answerer:
             answer_tokens = min(answer_tokens, max_len // 4)
             # Shrink only the room for passages: the answer keeps its budget.
             context = answer_tokens + int((max_len - answer_tokens) * scale)
-        messages = build_messages(
+        # Off the loop: estimating tokens walks every character of the history and passages.
+        messages = await off_loop(
+            build_messages,
             question,
             passages,
             language,

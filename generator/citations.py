@@ -99,8 +99,8 @@ class SentenceRelease:
 
     def feed(self, piece: str) -> str:
         self._pending += piece
-        if not _BREAK.search(self._pending):
-            return ""  # still inside the first sentence
+        if not any(_is_boundary_char(ch) for ch in piece) or not _BREAK.search(self._pending):
+            return ""  # no sentence can have begun: a cut is always at a letter or a quote
         clean = _rewrite_markers(self._pending, self.n_passages)
         cut = _settled_length(clean)
         if cut == 0:

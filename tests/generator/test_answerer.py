@@ -242,6 +242,28 @@ def test_stream_ending_in_another_answer_adds_it_after_what_was_shown(
     assert pieces == ["X3。[1]", "\n\n" + EXTRACTIVE_TEXT]
 
 
+def test_stream_of_text_citing_nothing_ends_with_the_fallback(
+    fake_server: FakeOpenAIServer,
+) -> None:
+    fake_server.replies["uncited"] = "It is a router [7]. It is nice."
+    *pieces, final = run(
+        fake_server.base_url("uncited"),
+        "stream_answer",
+        QUESTION,
+        PASSAGES,
+        fallback_when_unsupported=True,
+    )
+    assert isinstance(final, Answer) and final.mode == "extractive"
+    assert pieces == ["It is a router. ", "It is nice.", "\n\n" + EXTRACTIVE_TEXT]
+
+
+def test_stream_of_the_model_abstaining_ends_abstained(fake_server: FakeOpenAIServer) -> None:
+    fake_server.replies["nodata"] = "The documents don't say."
+    *pieces, final = run(fake_server.base_url("nodata"), "stream_answer", QUESTION, PASSAGES)
+    assert isinstance(final, Answer) and final.abstained
+    assert pieces == ["The documents don't say."]  # no second abstention after it
+
+
 def test_stream_without_generator_sends_the_whole_text_once() -> None:
     items = run(None, "stream_answer", QUESTION, PASSAGES)
     assert items[0] == EXTRACTIVE_TEXT

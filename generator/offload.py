@@ -31,8 +31,14 @@ def _lower_priority() -> None:
             os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), _NICENESS)
 
 
+def _usable_cpus() -> int:
+    if hasattr(os, "sched_getaffinity"):  # the CPUs this process may use, not the machine's
+        return max(1, len(os.sched_getaffinity(0)))
+    return os.cpu_count() or 2
+
+
 _pool = ThreadPoolExecutor(
-    max_workers=os.cpu_count() or 2, thread_name_prefix="kotae-work", initializer=_lower_priority
+    max_workers=_usable_cpus(), thread_name_prefix="kotae-work", initializer=_lower_priority
 )
 
 

@@ -4,9 +4,8 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from starlette.concurrency import run_in_threadpool
-
 from generator.lexical import features
+from generator.offload import off_loop
 from generator.records import Answer, Passage
 from ingest.chunking import page_of, split_sentences
 from retriever.records import Hit
@@ -70,6 +69,11 @@ class AskResult:
                 for i, h in enumerate(self.hits, 1)
             ],
         }
+
+
+def warnings_text(answer: Answer) -> str:
+    """The answer's warnings as lines after its text, for clients that show only text."""
+    return "".join(f"\n\n⚠ {w}" for w in answer.warnings)
 
 
 def passages_for(hits: Sequence[Hit]) -> list[Passage]:
@@ -140,14 +144,16 @@ class AskService:
         self, question: str, history: History, collection: str | None, top_k: int
     ) -> tuple[str, list[Hit]]:
         query = await self.answerer.condense(question, history) if history else question
-        hits = await run_in_threadpool(self.kotae.search, query, top_k, collection)
+        hits = await off_loop(self.kotae.search, query, top_k, collection)
         return query, hits
 
     async def _result(self, answer: Answer, hits: list[Hit], query: str) -> AskResult:
+        return await off_loop(self._cite, answer, hits, query)
+
+    def _cite(self, answer: Answer, hits: list[Hit], query: str) -> AskResult:
+        """Blocking: reads page offsets from the database and scores passage sentences."""
         doc_ids = {hits[n - 1].chunk.document_id for n in answer.cited if 1 <= n <= len(hits)}
-        offsets = await run_in_threadpool(
-            lambda: {d: self.kotae.corpus.page_offsets(d) for d in doc_ids}
-        )
+        offsets = {d: self.kotae.corpus.page_offsets(d) for d in doc_ids}
         return AskResult(answer, hits, build_citations(answer, hits, offsets), query)
 
     async def ask(
@@ -160,7 +166,8 @@ class AskService:
     async def stream(
         self, question: str, collection: str | None = None, top_k: int = 5, history: History = ()
     ) -> AsyncIterator[str | AskResult]:
-        """Text deltas as the generator writes them, then the final result with citations."""
+        """The answer's text a checked sentence at a time, then the final result with citations
+        (see ``Answerer.stream_answer``: the text pieces joined end with the final answer's)."""
         query, hits = await self._retrieve(question, history, collection, top_k)
         async for item in self.answerer.stream_answer(question, passages_for(hits), history):
             if isinstance(item, str):

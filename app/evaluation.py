@@ -143,6 +143,19 @@ def evaluate(
     answers: bool = True,
     mode: str = "hybrid",
 ) -> EvalReport:
+    """Search (and answer) every question. The answers are asked in one event loop: the
+    generator's HTTP client keeps its connections in the loop it first ran in."""
+    return asyncio.run(_evaluate(kotae, questions, k, collection, answers, mode))
+
+
+async def _evaluate(
+    kotae: Kotae,
+    questions: Sequence[Question],
+    k: int,
+    collection: str | None,
+    answers: bool,
+    mode: str,
+) -> EvalReport:
     report = EvalReport(k)
     totals = relevant_counts(kotae, questions)
     kotae.search("warm up", 1, collection)  # model and index loading are not query latency
@@ -155,9 +168,12 @@ def evaluate(
             relevance = [holds_evidence(h.chunk.text, q.evidence) for h in hits]
             row.update(ranking_metrics(relevance, totals[q.id], k))
         if answers:
-            result = asyncio.run(kotae.ask_service.ask(q.q, collection, k))
+            result = await kotae.ask_service.ask(q.q, collection, k)
             row["abstained"] = result.answer.abstained
             row["answer"] = result.answer.text
+            # A fallback (generator down, or its answer unusable) says so here.
+            row["mode"] = result.answer.mode
+            row["warnings"] = list(result.answer.warnings)
             if q.answerable:
                 text = squash(result.answer.text)
                 row["fact_in_answer"] = (

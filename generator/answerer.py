@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 import unicodedata
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import replace
 
-from generator.citations import SupportScorer, parse_citations, verify
+from generator.citations import SentenceRelease, SupportScorer, parse_citations, verify
 from generator.errors import GeneratorResponseError, GeneratorTimeout, GeneratorUnavailable
 from generator.extractive import ExtractiveAnswerer
 from generator.language import (
@@ -19,6 +19,7 @@ from generator.language import (
     unsupported_warning,
 )
 from generator.lexical import EN_STOPWORDS, features, mentions_version, versioned_names
+from generator.offload import off_loop
 from generator.openai_client import OpenAIGenerator
 from generator.prompt import TokenCounter, build_condense_messages, build_messages
 from generator.records import Answer, Passage
@@ -79,10 +80,10 @@ class Answerer:
     ) -> Answer:
         """Answer ``question`` from ``passages`` (rank order; passage n is passages[n-1])."""
         language = detect_language(question)
-        if self._too_weak(question, passages):
-            return self._abstained(language)
-        if self.generator is None:
-            return await self._extract(question, passages)
+        settled = await off_loop(self._without_generator, question, passages, language)
+        if settled is not None:
+            return settled
+        assert self.generator is not None  # _without_generator answers when there is none
         try:
             text = await self._complete(self.generator, question, passages, history, language)
         except _FALLBACK_ERRORS as exc:
@@ -92,21 +93,23 @@ class Answerer:
     async def stream_answer(
         self, question: str, passages: Sequence[Passage], history: History = ()
     ) -> AsyncIterator[str | Answer]:
-        """Yield text pieces as they are generated, then the final ``Answer``.
+        """Yield the answer's text a checked sentence at a time, then the final ``Answer``.
 
-        The final Answer is authoritative: its text has invalid citations removed, and it may
-        differ from the streamed text entirely (abstention, or an extractive fallback when the
-        server failed mid-answer). Extractive and abstained answers arrive as one piece.
+        The text pieces joined end with the final Answer's text: a generated answer streams as
+        ``SentenceRelease`` lets it out (invalid citations removed, as in ``answer``); an
+        extractive or abstained answer arrives as one piece. When the final Answer is not the
+        streamed text (the server failed mid-answer, or the generated text was unusable) a
+        last piece adds it after a blank line (not when both say the documents don't answer).
+        Nothing here runs blocking work on the event loop.
         """
         language = detect_language(question)
-        weak = self._too_weak(question, passages)
-        if weak or self.generator is None:
-            final = (
-                self._abstained(language) if weak else self.extractive.answer(question, passages)
-            )
-            yield final.text
-            yield final
+        settled = await off_loop(self._without_generator, question, passages, language)
+        if settled is not None:
+            yield settled.text
+            yield settled
             return
+        assert self.generator is not None  # _without_generator answers when there is none
+        release = SentenceRelease(len(passages))
         pieces: list[str] = []
         try:
             for attempt in range(_SHRINK_TRIES):
@@ -116,7 +119,8 @@ class Answerer:
                 try:
                     async for piece in self.generator.stream(messages, max_tokens=max_tokens):
                         pieces.append(piece)
-                        yield piece
+                        if text := release.feed(piece):
+                            yield text
                     break
                 except GeneratorResponseError as exc:
                     if pieces or not _retry_smaller(exc, attempt):
@@ -125,11 +129,13 @@ class Answerer:
             final = await self._fallback(
                 question, passages, fallback_warning(language, exc.message)
             )
-            if not pieces:
-                yield final.text
-            yield final
-            return
-        yield await self._finish(question, "".join(pieces), passages, language)
+        else:
+            if text := release.close():
+                yield text
+            final = await self._finish(question, "".join(pieces), passages, language)
+        if text := _amendment(release.released, final):
+            yield text
+        yield final
 
     async def condense(self, question: str, history: History) -> str:
         """A standalone search query for a follow-up question.
@@ -143,9 +149,9 @@ class Answerer:
             return question
         if self.generator is not None:
             try:
-                reply = await self.generator.complete(
-                    build_condense_messages(history, question), max_tokens=128
-                )
+                # Off the loop, like building any prompt: token estimates walk every character.
+                messages = await off_loop(build_condense_messages, history, question)
+                reply = await self.generator.complete(messages, max_tokens=128)
             except _FALLBACK_ERRORS:
                 reply = ""
             rewritten = _clean_rewrite(reply, question)
@@ -153,7 +159,7 @@ class Answerer:
             # the earlier turn's terms.
             if rewritten and _norm(rewritten) != _norm(question):
                 return rewritten
-        return heuristic_condense(question, history)
+        return await off_loop(heuristic_condense, question, history)
 
     def _too_weak(self, question: str, passages: Sequence[Passage]) -> bool:
         """Weak evidence: the best score is low, the question names a version no passage
@@ -177,22 +183,25 @@ class Answerer:
     def _abstained(self, language: str) -> Answer:
         return Answer(abstention_message(language), (), (), True, self.mode, language)
 
-    async def _extract(self, question: str, passages: Sequence[Passage]) -> Answer:
-        # Off the event loop: extraction embeds every candidate sentence (~0.1-1 s of CPU),
-        # and the server must keep answering other requests meanwhile.
-        return await asyncio.to_thread(self.extractive.answer, question, passages)
+    def _without_generator(
+        self, question: str, passages: Sequence[Passage], language: str
+    ) -> Answer | None:
+        """The answer that needs no generation: abstention on weak evidence, else the extractive
+        answer when there is no generator; None when the generator should answer. Blocking
+        (extraction embeds every candidate sentence, ~0.1-1 s of CPU): call it in a thread."""
+        if self._too_weak(question, passages):
+            return self._abstained(language)
+        if self.generator is None:
+            return self.extractive.answer(question, passages)
+        return None
+
+    def _extracted(self, question: str, passages: Sequence[Passage], warning: str) -> Answer:
+        """The extractive answer in place of a generated one, saying why. Blocking."""
+        answer = self.extractive.answer(question, passages)
+        return replace(answer, warnings=(*answer.warnings, warning))
 
     async def _fallback(self, question: str, passages: Sequence[Passage], warning: str) -> Answer:
-        answer = await self._extract(question, passages)
-        return Answer(
-            answer.text,
-            answer.cited,
-            answer.sentences,
-            answer.abstained,
-            answer.mode,
-            answer.language,
-            (*answer.warnings, warning),
-        )
+        return await off_loop(self._extracted, question, passages, warning)
 
     async def prompt_for(
         self, question: str, passages: Sequence[Passage], history: History = ()
@@ -219,7 +228,9 @@ class Answerer:
             answer_tokens = min(answer_tokens, max_len // 4)
             # Shrink only the room for passages: the answer keeps its budget.
             context = answer_tokens + int((max_len - answer_tokens) * scale)
-        messages = build_messages(
+        # Off the loop: estimating tokens walks every character of the history and passages.
+        messages = await off_loop(
+            build_messages,
             question,
             passages,
             language,
@@ -252,21 +263,38 @@ class Answerer:
     async def _finish(
         self, question: str, text: str, passages: Sequence[Passage], language: str
     ) -> Answer:
+        # Off the loop: verification may embed every sentence (support_scorer), and a
+        # fallback extracts.
+        return await off_loop(self._checked, question, text, passages, language)
+
+    def _checked(
+        self, question: str, text: str, passages: Sequence[Passage], language: str
+    ) -> Answer:
+        """The generated ``text`` with its citations checked, or a fallback. Blocking."""
         clean, parsed = parse_citations(text, len(passages))
         if not clean.strip():
-            return await self._fallback(question, passages, unbacked_warning(language))
+            return self._extracted(question, passages, unbacked_warning(language))
         sentences = verify(parsed, passages, self.support_threshold, self.support_scorer)
         claims = [s for s in sentences if s.passages and s.supported]
         if is_abstention(clean) and not claims:
             return self._abstained(language)
         if self.fallback_when_unsupported and not claims:
-            return await self._fallback(question, passages, unbacked_warning(language))
+            return self._extracted(question, passages, unbacked_warning(language))
         cited = tuple(dict.fromkeys(n for s in sentences for n in s.passages))
         unsupported = sum(not s.supported for s in sentences)
         warnings = (
             (unsupported_warning(language, unsupported, len(sentences)),) if unsupported else ()
         )
         return Answer(clean.strip(), cited, sentences, False, "generative", language, warnings)
+
+
+def _amendment(streamed: str, final: Answer) -> str:
+    """What a stream that showed ``streamed`` must add so that it ends with ``final``'s text."""
+    if final.text == streamed.strip():
+        return ""
+    if final.abstained and is_abstention(streamed):
+        return ""  # the model already said, in its words, that the documents don't say
+    return f"\n\n{final.text}" if streamed.strip() else final.text
 
 
 def heuristic_condense(question: str, history: History, max_terms: int = 8) -> str:

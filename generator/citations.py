@@ -19,6 +19,8 @@ _TRAILING_MARKERS = re.compile(r"[ \t\u3000]*(?:\[\d+\])+")
 _BULLET = re.compile(r"^\s*(?:[-*•・●○■□◆◇▪‣]|\d+[.)]|[（(]\d+[)）])\s+|^\s*[•・●■◆▪]")
 _SPACE_BEFORE_PUNCT = re.compile(r"[ \t\u3000]+([。、，．！？.,!?:;)）」』])")
 _MAX_RANGE = 20  # [1-200] is a typo or a hallucination, not 200 citations
+_BREAK = re.compile(r"[。！？．.!?\n]")  # what can end a sentence (see _spans)
+_OPENERS = "「『“‘\"'"  # may start a sentence; never part of a marker or a bullet
 
 SupportScorer = Callable[[str, list[str]], list[float]]
 
@@ -80,6 +82,82 @@ def verify(
     return tuple(out)
 
 
+class SentenceRelease:
+    """Lets a generated answer out a sentence at a time, its citation markers already checked.
+
+    ``feed`` takes the model's pieces and returns the text that is now final: whole sentences
+    of ``parse_citations``' clean text (invalid numbers dropped, markers canonical), released
+    once the next sentence has begun, because markers after a sentence's full stop belong to
+    it. ``close`` returns the rest. The pieces joined are exactly the text of the checked
+    (non-streamed) answer, ``parse_citations(text)[0].strip()``.
+    """
+
+    def __init__(self, n_passages: int) -> None:
+        self.n_passages = n_passages
+        self.released = ""  # what was let out so far (leading whitespace dropped)
+        self._pending = ""  # what the model wrote after the last release
+
+    def feed(self, piece: str) -> str:
+        self._pending += piece
+        if not any(_is_boundary_char(ch) for ch in piece) or not _BREAK.search(self._pending):
+            return ""  # no sentence can have begun: a cut is always at a letter or a quote
+        clean = _rewrite_markers(self._pending, self.n_passages)
+        cut = _settled_length(clean)
+        if cut == 0:
+            return ""
+        # The cut is at a letter or a quote: never inside a marker, so the clean text before
+        # it has the same letters and quotes as the raw text before the same character.
+        self._pending = self._pending[
+            _nth_boundary_char(self._pending, _count_boundary(clean[:cut])) :
+        ]
+        return self._let_out(clean[:cut])
+
+    def close(self) -> str:
+        clean = _rewrite_markers(self._pending, self.n_passages)
+        self._pending = ""
+        return self._let_out(clean.rstrip())
+
+    def _let_out(self, piece: str) -> str:
+        if not self.released:
+            piece = piece.lstrip()
+        self.released += piece
+        return piece
+
+
+def _settled_length(clean: str) -> int:
+    """How much of a growing clean text no later text can change: up to the start of the last
+    sentence that begins with a letter or an opening quote. Such a character is never part of a
+    marker, so markers still to come cannot reach back across it (a dropped marker eats the
+    spaces before it), and the sentences before it are complete with their markers. Only the
+    text after the last cut is examined, so a long answer costs linear time, not quadratic;
+    a cut is never where a bullet could start, so the sentence split there is the same."""
+    for start, end in reversed(_spans(clean)[1:]):
+        head = clean[start:end]
+        first = len(head) - len(head.lstrip())
+        if first < len(head) and _is_boundary_char(head[first]):
+            return start + first
+    return 0
+
+
+def _is_boundary_char(ch: str) -> bool:
+    return ch.isalpha() or ch in _OPENERS
+
+
+def _count_boundary(text: str) -> int:
+    return sum(_is_boundary_char(ch) for ch in text)
+
+
+def _nth_boundary_char(text: str, n: int) -> int:
+    """The index of ``text``'s letter-or-quote number ``n`` (0-based)."""
+    seen = 0
+    for i, ch in enumerate(text):
+        if _is_boundary_char(ch):
+            if seen == n:
+                return i
+            seen += 1
+    raise ValueError("fewer letters than counted")
+
+
 def _rewrite_markers(text: str, n_passages: int) -> str:
     parts: list[str] = []
     last = 0
@@ -109,9 +187,18 @@ def _marker_numbers(marker: str) -> list[int]:
 
 def _split(clean: str) -> list[str]:
     """Sentences of the marker-canonical text: on 。！？.!?, newlines and bullets."""
-    out: list[str] = []
-    for line in clean.split("\n"):
-        line = _BULLET.sub("", line, count=1)
+    return [clean[start:end] for start, end in _spans(clean)]
+
+
+def _spans(clean: str) -> list[tuple[int, int]]:
+    """Where each sentence of ``_split`` lies in ``clean`` (bullets left out)."""
+    out: list[tuple[int, int]] = []
+    line_start = 0
+    for raw_line in clean.split("\n"):
+        bullet = _BULLET.match(raw_line)
+        skipped = bullet.end() if bullet else 0
+        line = raw_line[skipped:]
+        offset = line_start + skipped
         start = i = 0
         while i < len(line):
             if not is_terminal(line, i):
@@ -123,10 +210,11 @@ def _split(clean: str) -> list[str]:
             m = _TRAILING_MARKERS.match(line, j)
             if m:
                 j = m.end()
-            out.append(line[start:j])
+            out.append((offset + start, offset + j))
             start = i = j
         if start < len(line):
-            out.append(line[start:])
+            out.append((offset + start, offset + len(line)))
+        line_start += len(raw_line) + 1
     return out
 
 

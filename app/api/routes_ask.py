@@ -61,7 +61,7 @@ async def ask(body: AskRequest, kotae: KotaeDep, request: Request) -> Any:
                         item.answer.mode, item.answer.abstained
                     ).inc()
                     yield sse("final", item.to_json())
-                else:
+                else:  # checked text, a sentence at a time (Answerer.stream_answer)
                     yield sse("token", {"text": item})
         except GeneratorError as e:  # headers are sent: the error travels as an event
             yield sse("error", {"error": {"type": "generator_unavailable", "message": e.message}})

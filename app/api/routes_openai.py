@@ -15,7 +15,7 @@ from app.api.envelope import API_ERRORS, error_responses
 from app.api.params import CollectionName
 from app.api.routes_ask import MAX_HISTORY_TURNS, MAX_QUESTION_CHARS, MAX_TURN_CHARS
 from app.api.schemas_openai import CHAT_EVENTS, ChatCompletion, ModelCard, ModelList
-from app.asking import AskResult
+from app.asking import AskResult, warnings_text
 from app.errors import BadRequestError
 from generator.errors import GeneratorError
 
@@ -106,7 +106,9 @@ async def chat_completions(body: ChatRequest, kotae: KotaeDep) -> Any:
                     "index": 0,
                     "message": {
                         "role": "assistant",
-                        "content": result.answer.text + sources_text(result),
+                        "content": result.answer.text
+                        + warnings_text(result.answer)
+                        + sources_text(result),
                     },
                     "finish_reason": "stop",
                 }
@@ -119,9 +121,10 @@ async def chat_completions(body: ChatRequest, kotae: KotaeDep) -> Any:
         yield _chunk(cid, created, {"role": "assistant", "content": ""})
         try:
             async for item in service.stream(question, body.collection, body.top_k, history):
-                if isinstance(item, AskResult):
-                    yield _chunk(cid, created, {"content": sources_text(item)}, "stop")
-                else:
+                if isinstance(item, AskResult):  # the checked answer's warnings, its sources
+                    tail = warnings_text(item.answer) + sources_text(item)
+                    yield _chunk(cid, created, {"content": tail}, "stop")
+                else:  # checked text: a sentence at a time, invalid citations removed
                     yield _chunk(cid, created, {"content": item})
         except GeneratorError as e:
             yield _chunk(cid, created, {"content": f"\n\n[error] {e.message}"}, "stop")

@@ -6,6 +6,7 @@ import asyncio
 import httpx
 import pytest
 
+from generator.citations import parse_citations
 from tests.conftest import free_port, sse_events
 from tests.vllm_server import SERVED_MODEL_NAME
 
@@ -75,8 +76,14 @@ def test_streamed_answer_sends_tokens_from_the_model(generative_server):
     ) as r:
         events = sse_events(r.iter_lines())
     kinds = [e for e, _ in events]
-    assert kinds[-1] == "final" and kinds.count("token") >= 2  # really streamed, piece by piece
-    assert events[-1][1]["mode"] == "generative"
+    final = events[-1][1]
+    assert kinds[-1] == "final" and final["mode"] == "generative"
+    # Streamed a checked sentence at a time: the pieces are the final answer, and an answer
+    # of several sentences came in several pieces.
+    tokens = [data["text"] for kind, data in events if kind == "token"]
+    assert "".join(tokens) == final["answer"]
+    sentences = parse_citations(final["answer"], len(final["passages"]))[1]
+    assert len(tokens) >= min(2, len(sentences)), (tokens, sentences)
 
 
 def test_generator_down_falls_back_to_extractive_with_warning(serve, tmp_path_factory, corpus_dir):

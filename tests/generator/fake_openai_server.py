@@ -3,7 +3,7 @@
 Behaviour is chosen by the first path segment of the base URL (``/<mode>/v1``):
 
 * any mode with a reply set in ``FakeOpenAIServer.replies``: answers that text, whole or
-  streamed as SSE in 4-character pieces;
+  streamed as SSE in 4-character pieces, ``piece_interval`` seconds apart;
 * ``slow``: waits 5 s before answering; ``stall``: streams one piece, then waits 5 s;
 * ``error500`` / ``reject400``: HTTP 500 / 400 with an OpenAI-style error body;
 * ``badjson``: HTTP 200 whose body is not JSON; ``badsse``: a stream event that is not JSON;
@@ -42,6 +42,7 @@ class FakeOpenAIServer:
         self.requests: list[tuple[str, dict[str, Any], dict[str, str]]] = []
         self.models_requests = 0
         self.max_prompt_chars = 10_000
+        self.piece_interval = 0.001  # a real model writes ~20-100 tokens a second
         self.root = ""
         self.app = Starlette(
             routes=[
@@ -126,7 +127,7 @@ class FakeOpenAIServer:
             yield event({"content": piece})
             if mode == "stall":
                 await asyncio.sleep(5)
-            await asyncio.sleep(0.001)
+            await asyncio.sleep(self.piece_interval)
         yield event({}, finish="stop")
         yield "data: [DONE]\n\n"
 

@@ -182,18 +182,34 @@ def test_prompt_too_long_for_the_server_is_retried_smaller(
     assert QUESTION in second_user and "[1] Doc 1" in second_user and "[5] Doc 5" not in second_user
 
 
-def test_stream_yields_pieces_then_the_checked_answer(fake_server: FakeOpenAIServer) -> None:
-    reply = "本体には4本のアンテナが内蔵されています。[1][9]"
+def test_stream_yields_checked_sentences_then_the_answer(fake_server: FakeOpenAIServer) -> None:
+    reply = "本体には4本のアンテナが内蔵されています。[1][9]設定は[0]アプリから行います[2-50]。"
     fake_server.replies["stream"] = reply
     items = run(fake_server.base_url("stream"), "stream_answer", QUESTION, PASSAGES)
 
     *pieces, final = items
-    assert len(pieces) > 1 and all(isinstance(p, str) for p in pieces)
-    assert "".join(pieces) == reply  # raw, as the model wrote it
     assert isinstance(final, Answer)
-    assert final.text == EXTRACTIVE_TEXT  # the same sentence, with [9] dropped
-    assert final.mode == "generative" and final.cited == (1,)
+    # A sentence at a time (the model sent 4-character pieces), invalid numbers dropped.
+    assert pieces == [
+        "本体には4本のアンテナが内蔵されています。[1]",
+        "設定はアプリから行います[2]。",  # a range over 20 is read as its two ends
+    ]
+    assert "".join(pieces) == final.text
+    assert final.mode == "generative" and final.cited == (1, 2)
     assert fake_server.chat_requests("stream")[-1]["stream"] is True
+
+
+def test_streamed_and_non_streamed_answers_agree(fake_server: FakeOpenAIServer) -> None:
+    fake_server.replies["agree"] = (
+        "- 本体には4本の[999]アンテナがあります。[1]\n- 重さは320グラムです [0]。\n"
+        "It is set up in an app [1-50]. Really [3]!"
+    )
+    *pieces, final = run(fake_server.base_url("agree"), "stream_answer", QUESTION, PASSAGES)
+    whole = ask(fake_server.base_url("agree"))
+    assert final == whole
+    assert "".join(pieces) == whole.text
+    assert not any(bad in p for p in pieces for bad in ("[999]", "[0]", "[1-50]", "[50]"))
+    assert whole.warnings  # the sentences citing nothing valid are flagged
 
 
 def test_stream_falls_back_when_the_server_is_down(refused_url: str) -> None:
@@ -209,10 +225,43 @@ def test_stream_broken_mid_answer_ends_with_the_extractive_answer(
 ) -> None:
     fake_server.replies["crash"] = "本体には4本のアンテナが内蔵されています。[1]"
     *pieces, final = run(fake_server.base_url("crash"), "stream_answer", QUESTION, PASSAGES)
-    assert pieces == ["本体には", "4本のア"]
+    assert pieces == [EXTRACTIVE_TEXT]  # the unfinished sentence was never let out
     assert isinstance(final, Answer)
     assert final.mode == "extractive" and final.text == EXTRACTIVE_TEXT
     assert final.warnings and "was lost" in final.warnings[0]
+
+
+def test_stream_ending_in_another_answer_adds_it_after_what_was_shown(
+    fake_server: FakeOpenAIServer,
+) -> None:
+    # The "crash" server sends two 4-character pieces, then drops the connection: one
+    # sentence is out by then.
+    fake_server.replies["crash"] = "X3。[1]この本体には4本のアンテナがあります。[1]"
+    *pieces, final = run(fake_server.base_url("crash"), "stream_answer", QUESTION, PASSAGES)
+    assert isinstance(final, Answer) and final.mode == "extractive"
+    assert pieces == ["X3。[1]", "\n\n" + EXTRACTIVE_TEXT]
+
+
+def test_stream_of_text_citing_nothing_ends_with_the_fallback(
+    fake_server: FakeOpenAIServer,
+) -> None:
+    fake_server.replies["uncited"] = "It is a router [7]. It is nice."
+    *pieces, final = run(
+        fake_server.base_url("uncited"),
+        "stream_answer",
+        QUESTION,
+        PASSAGES,
+        fallback_when_unsupported=True,
+    )
+    assert isinstance(final, Answer) and final.mode == "extractive"
+    assert pieces == ["It is a router. ", "It is nice.", "\n\n" + EXTRACTIVE_TEXT]
+
+
+def test_stream_of_the_model_abstaining_ends_abstained(fake_server: FakeOpenAIServer) -> None:
+    fake_server.replies["nodata"] = "The documents don't say."
+    *pieces, final = run(fake_server.base_url("nodata"), "stream_answer", QUESTION, PASSAGES)
+    assert isinstance(final, Answer) and final.abstained
+    assert pieces == ["The documents don't say."]  # no second abstention after it
 
 
 def test_stream_without_generator_sends_the_whole_text_once() -> None:

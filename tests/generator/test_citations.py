@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
-from generator.citations import parse_citations, verify
+from generator.citations import SentenceRelease, parse_citations, verify
 from generator.records import Passage
 
 pytestmark = pytest.mark.unit
@@ -143,3 +145,47 @@ def test_support_scorer_can_vouch_across_languages() -> None:
     (semantic,) = verify(sentence, PASSAGES, support_scorer=lambda s, texts: [0.8] * len(texts))
     assert not lexical.supported
     assert semantic.supported and semantic.support == pytest.approx(0.8)
+
+
+def released(text: str, n_passages: int, piece_sizes: list[int]) -> list[str]:
+    """What SentenceRelease lets out when ``text`` arrives in pieces of those sizes."""
+    release = SentenceRelease(n_passages)
+    out, i = [], 0
+    for size in piece_sizes:
+        out.append(release.feed(text[i : i + size]))
+        i += size
+    out.append(release.feed(text[i:]))
+    out.append(release.close())
+    return [piece for piece in out if piece]
+
+
+def test_release_lets_out_whole_sentences_with_checked_markers() -> None:
+    text = "It has four antennas [1, 7]. It is blue [999].\n[0][2]\n- It weighs [1-50] 3.5 kg."
+    pieces = released(text, 2, [1] * len(text))
+    assert pieces == [
+        "It has four antennas [1]. ",
+        "It is blue.\n[2]\n- ",
+        "It weighs [1] 3.5 kg.",
+    ]
+    assert "".join(pieces) == parse_citations(text, 2)[0].strip()
+
+
+def test_release_waits_for_markers_after_the_full_stop() -> None:
+    release = SentenceRelease(3)
+    assert release.feed("本体は320グラムです。") == ""
+    assert release.feed("[") == ""
+    assert release.feed("2, 9]") == ""
+    assert release.feed("保証") == "本体は320グラムです。[2]"
+    assert release.close() == "保証"
+
+
+def test_release_never_shows_what_the_checked_answer_drops() -> None:
+    """Random answers cut into random pieces: the released text is always the checked text."""
+    rng = random.Random(12)
+    parts = [*"ab アン本。.!?\n[]1290,-、「 ", "[1]", "[999]", "[0]", "[1-50]", " [2]", "。[1]"]
+    parts += [". ", "- ", "1. ", "Dr. ", "3.5", "【２】", "[\n2]", "［１，３］", "\n[1]\n"]
+    for _ in range(1000):
+        text = "".join(rng.choice(parts) for _ in range(rng.randint(0, 25)))
+        n = rng.randint(0, 3)
+        sizes = [rng.randint(1, 5) for _ in range(len(text))]
+        assert "".join(released(text, n, sizes)) == parse_citations(text, n)[0].strip(), text

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, UploadFile
 from fastapi.responses import FileResponse, Response
 from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import KotaeDep
 from app.api.envelope import API_ERRORS, error_responses
@@ -125,18 +126,19 @@ async def upload(
         data = await upload.read(limit + 1)
         if len(data) > limit:
             raise PayloadTooLargeError(f"{name} is over the {human_size(limit)} per-file limit")
-        digest = kotae.blobs.put(data)
+        # Hashing and writing up to MAX_FILE_BYTES is blocking work: off the event loop.
+        digest = await run_in_threadpool(kotae.blobs.put, data)
         stored.append(NewJobFile(name=name, size=len(data), blob=digest))
         out.append(UploadedFile(name=name, size=len(data), sha256=digest))
     if not stored:
         raise BadRequestError("no files in the upload")
-    job_id = kotae.jobs.enqueue(collection, stored)
+    job_id = await run_in_threadpool(kotae.jobs.enqueue, collection, stored)
     # A delete of a document with the same content may have removed an original between
     # storing it and queueing the job; now that the job holds it, nothing else will.
     for upload, queued in zip(files, stored, strict=True):
         if queued.blob and not kotae.blobs.exists(queued.blob):
             await upload.seek(0)
-            kotae.blobs.put(await upload.read())
+            await run_in_threadpool(kotae.blobs.put, await upload.read())
     return UploadResponse(job_id=job_id, documents=out)
 
 

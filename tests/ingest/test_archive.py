@@ -19,13 +19,16 @@ ROOT = Path(__file__).resolve().parents[2]
 MEMORY_BOUND_MB = 300
 
 _CHILD = """
-import json, resource, sys
+import json, sys
 from pathlib import Path
 from ingest.errors import IngestError
 from ingest.loaders import load_path
 
 def peak_mb():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # VmHWM, not ru_maxrss: across exec Linux keeps the parent's (pytest's) high-water mark
+    # in ru_maxrss, which would hide anything this process adds below it.
+    status = Path("/proc/self/status").read_text().splitlines()
+    return next(int(line.split()[1]) for line in status if line.startswith("VmHWM:")) / 1024
 
 before = peak_mb()
 try:

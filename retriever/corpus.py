@@ -16,6 +16,7 @@ from retriever.records import Change, ChunkRecord, DocumentInfo, NewChunk
 from retriever.schema import (
     Base,
     ChangeRow,
+    ChunkColumns,
     ChunkRow,
     CollectionRow,
     DocumentRow,
@@ -230,16 +231,13 @@ class Corpus:
             doc, outcome = self._replace_document(
                 session, collection, source, title, mime, content_hash, size, page_offsets
             )
-            columns = [
-                "document_id", "ordinal", "text", "page_start", "page_end", "char_start",
-                "char_end", "token_count", "content_hash", "embedding",
-            ]  # fmt: skip
+            columns = list(ChunkColumns.__annotations__)  # what both tables hold, in order
             staged_rows = (
-                select(literal(doc.id), *(getattr(StagedChunkRow, c) for c in columns[1:]))
+                select(literal(doc.id), *(getattr(StagedChunkRow, c) for c in columns))
                 .where(StagedChunkRow.key == key)
                 .order_by(StagedChunkRow.ordinal)
             )
-            session.execute(insert(ChunkRow).from_select(columns, staged_rows))
+            session.execute(insert(ChunkRow).from_select(["document_id", *columns], staged_rows))
             new_chunks = (
                 select(literal("add"), ChunkRow.id, ChunkRow.document_id, literal(utcnow()))
                 .where(ChunkRow.document_id == doc.id)

@@ -44,6 +44,18 @@ def sse_events(lines: Iterable[str]) -> list[tuple[str | None, Any]]:
     return events
 
 
+def wait_job(client: httpx.Client, job_id: str, timeout: float = 180) -> dict[str, Any]:
+    """The ingest job once it is done or failed, polled through /v1/jobs (the client carries
+    the base URL and any API key)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job: dict[str, Any] = client.get(f"/v1/jobs/{job_id}").json()
+        if job["status"] in ("done", "failed"):
+            return job
+        time.sleep(0.2)
+    raise AssertionError(f"job {job_id} did not finish in {timeout} s")
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -1,12 +1,11 @@
 """Contract tests for every endpoint, against a real `kotae serve` on loopback (extractive mode)."""
 
 import json
-import time
 
 import httpx
 import pytest
 
-from tests.conftest import sse_events
+from tests.conftest import sse_events, wait_job
 
 pytestmark = pytest.mark.integration
 
@@ -39,16 +38,6 @@ def server(serve, tmp_path_factory):
 def client(server):
     with httpx.Client(base_url=server.base_url, headers=AUTH, timeout=60) as c:
         yield c
-
-
-def wait_job(client: httpx.Client, job_id: str, timeout: float = 120) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        job = client.get(f"/v1/jobs/{job_id}").json()
-        if job["status"] in ("done", "failed"):
-            return job
-        time.sleep(0.3)
-    raise AssertionError(f"job {job_id} did not finish: {job}")
 
 
 def assert_envelope(response: httpx.Response, status: int, type_: str | None = None) -> None:

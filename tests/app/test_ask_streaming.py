@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import ROOT, free_port, sse_events
+from tests.conftest import ROOT, free_port, sse_events, wait_job
 
 pytestmark = pytest.mark.integration
 
@@ -75,17 +75,11 @@ def fake_generator_url() -> Iterator[str]:
 
 def ingest(base_url: str, documents: dict[str, bytes]) -> None:
     files = [("files", (name, data, "text/plain")) for name, data in documents.items()]
-    response = httpx.post(f"{base_url}/v1/documents", files=files, timeout=60)
-    assert response.status_code == 202, response.text
-    job_id = response.json()["job_id"]
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        job = httpx.get(f"{base_url}/v1/jobs/{job_id}", timeout=30).json()
-        if job["status"] in ("done", "failed"):
-            assert all(f["status"] == "added" for f in job["files"]), job
-            return
-        time.sleep(0.3)
-    raise AssertionError(f"ingest did not finish: {job}")
+    with httpx.Client(base_url=base_url, timeout=60) as client:
+        response = client.post("/v1/documents", files=files)
+        assert response.status_code == 202, response.text
+        job = wait_job(client, response.json()["job_id"])
+    assert all(f["status"] == "added" for f in job["files"]), job
 
 
 def ask_streamed(base_url: str, question: str) -> list[tuple[str | None, Any]]:

@@ -7,7 +7,7 @@ import httpx
 import pytest
 
 from generator.citations import parse_citations
-from tests.conftest import free_port, sse_events
+from tests.conftest import free_port, sse_events, wait_job
 from tests.vllm_server import SERVED_MODEL_NAME
 
 pytestmark = [pytest.mark.integration, pytest.mark.vllm, pytest.mark.slow]
@@ -29,14 +29,10 @@ def corpus_dir(tmp_path_factory):
 
 def ingest(server, corpus_dir) -> None:
     files = [("files", ("library.txt", (corpus_dir / "library.txt").read_bytes(), "text/plain"))]
-    job_id = httpx.post(f"{server.base_url}/v1/documents", files=files).json()["job_id"]
-    for _ in range(300):
-        job = httpx.get(f"{server.base_url}/v1/jobs/{job_id}").json()
-        if job["status"] == "done":
-            assert job["files"][0]["status"] == "added", job
-            return
-        asyncio.run(asyncio.sleep(0.2))
-    raise AssertionError(f"ingest did not finish: {job}")
+    with httpx.Client(base_url=server.base_url, timeout=60) as client:
+        job_id = client.post("/v1/documents", files=files).json()["job_id"]
+        job = wait_job(client, job_id, timeout=60)
+    assert job["status"] == "done" and job["files"][0]["status"] == "added", job
 
 
 @pytest.fixture(scope="module")

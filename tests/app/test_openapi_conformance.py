@@ -3,7 +3,6 @@ small corpus ingested) and every answer must match what the document declares fo
 
 import subprocess
 import sys
-import time
 
 import httpx
 import pytest
@@ -16,6 +15,8 @@ from schemathesis.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+
+from tests.conftest import wait_job
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -44,15 +45,10 @@ def server(serve, tmp_path_factory):
         KOTAE_MAX_REQUEST_BYTES="20000",
     )
     files = [("files", (name, text.encode(), "text/plain")) for name, text in CORPUS]
-    response = httpx.post(f"{server.base_url}/v1/documents", files=files, headers=AUTH)
-    assert response.status_code == 202, response.text
-    job_id = response.json()["job_id"]
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        job = httpx.get(f"{server.base_url}/v1/jobs/{job_id}", headers=AUTH).json()
-        if job["status"] in ("done", "failed"):
-            break
-        time.sleep(0.3)
+    with httpx.Client(base_url=server.base_url, headers=AUTH, timeout=60) as client:
+        response = client.post("/v1/documents", files=files)
+        assert response.status_code == 202, response.text
+        job = wait_job(client, response.json()["job_id"], timeout=120)
     assert [f["status"] for f in job["files"]] == ["added", "added"], job
     return server
 

@@ -13,7 +13,7 @@ import pytest
 
 from ingest.blobs import BlobStore
 from ingest.names import BadFileName, upload_source
-from tests.conftest import create_postgres_database, start_server, stop_server
+from tests.conftest import create_postgres_database, start_server, stop_server, wait_job
 
 pytestmark = pytest.mark.integration
 
@@ -49,16 +49,6 @@ def client(server):
 def upload(client: httpx.Client, files: list[tuple[str, bytes]], collection: str) -> httpx.Response:
     parts = [("files", (name, data, "text/plain")) for name, data in files]
     return client.post("/v1/documents", files=parts, data={"collection": collection})
-
-
-def wait_job(client: httpx.Client, job_id: str, timeout: float = 120) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        job = client.get(f"/v1/jobs/{job_id}").json()
-        if job["status"] in ("done", "failed"):
-            return job
-        time.sleep(0.2)
-    raise AssertionError(f"job {job_id} did not finish: {job}")
 
 
 def ingest(client: httpx.Client, files: list[tuple[str, bytes]], collection: str) -> dict:

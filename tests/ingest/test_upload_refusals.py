@@ -1,12 +1,12 @@
 """Through a real server: hostile and mislabelled uploads fail per file with a reason, and a zip
 bomb leaves the server's memory alone."""
 
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.conftest import wait_job
 from tests.ingest import archives
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -14,16 +14,6 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 MAX_TEXT_CHARS = 20_000
 MEMORY_BOUND_MB = 300
 HTML = b"<!DOCTYPE html><html><body><p>Not a PDF at all.</p></body></html>"
-
-
-def wait_job(client: httpx.Client, job_id: str, timeout: float = 180) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        job = client.get(f"/v1/jobs/{job_id}").json()
-        if job["status"] in ("done", "failed"):
-            return job  # type: ignore[no-any-return]
-        time.sleep(0.3)
-    raise AssertionError(f"job {job_id} did not finish: {job}")
 
 
 def upload(client: httpx.Client, files: list[tuple[str, bytes]]) -> dict[str, dict]:

@@ -6,7 +6,6 @@ browser is ever downloaded. KOTAE_CHROMIUM points at another binary.
 
 import os
 import shutil
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.conftest import wait_job
 from tests.ui.ui_support import (
     CHROMIUM_ARGS,
     FESTIVAL_TEXT,
@@ -101,12 +101,5 @@ def festival_uploaded(ui_server: str, corpus: Corpus) -> None:
         files = [("files", (corpus.text.name, corpus.text.read_bytes()))]
         response = client.post("/v1/documents", files=files)
         response.raise_for_status()
-        job_id = response.json()["job_id"]
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            job = client.get(f"/v1/jobs/{job_id}").json()
-            if job["status"] in ("done", "failed"):
-                assert job["status"] == "done", job
-                return
-            time.sleep(0.3)
-    raise AssertionError("the festival text was not ingested in 120 s")
+        job = wait_job(client, response.json()["job_id"], timeout=120)
+    assert job["status"] == "done", job

@@ -17,7 +17,7 @@ from app.progress import IngestProgress
 from app.settings import get_settings
 from app.wire import document_out, hit_out
 from ingest.pipeline import DEFAULT_COLLECTION, IngestReport
-from retriever.corpus import DocumentNotFound
+from retriever.errors import DocumentNotFound
 from retriever.records import DocumentInfo, Hit
 
 cli = typer.Typer(
@@ -37,7 +37,7 @@ def kotae_app() -> Iterator[Any]:
     """Open the application; turn known failures into a message and exit code 2."""
     # Imported here, as FAISS is: `kotae --help` works, and a missing extra is reported by main().
     from app.kotae import Kotae
-    from retriever.indexes import EmbeddingModelMismatch
+    from retriever.errors import EmbeddingModelMismatch
 
     app = None
     try:

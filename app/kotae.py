@@ -14,7 +14,7 @@ from typing import TypeVar
 
 from app.asking import AskService
 from app.database import upgrade_database
-from app.models import embedding_model_path, query_encoder_for
+from app.model_files import embedding_model_path, query_encoder_for
 from app.settings import Settings
 from generator.answerer import Answerer
 from generator.extractive import ExtractiveAnswerer

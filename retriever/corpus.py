@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from retriever.errors import DocumentNotFound
 from retriever.records import Change, ChunkRecord, DocumentInfo, NewChunk
 from retriever.schema import (
     Base,
@@ -24,10 +25,6 @@ from retriever.schema import (
     StagedChunkRow,
     utcnow,
 )
-
-
-class DocumentNotFound(LookupError):
-    pass
 
 
 @dataclass(frozen=True)

@@ -16,16 +16,13 @@ from pathlib import Path
 import numpy as np
 
 from retriever.corpus import Corpus
+from retriever.errors import EmbeddingModelMismatch
 from retriever.faiss_index import FaissIndex
 from retriever.keyword_index import KeywordIndex
 from retriever.records import Change
 
 CORPUS_ID_KEY = "corpus_id"
 EMBEDDING_MODEL_KEY = "embedding_model"
-
-
-class EmbeddingModelMismatch(RuntimeError):
-    pass
 
 
 def pending_changes(changes: list[Change]) -> tuple[set[int], set[int]]:

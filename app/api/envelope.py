@@ -11,7 +11,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.errors import KotaeError
 from generator.errors import GeneratorError
-from retriever.corpus import DocumentNotFound
+from retriever.errors import DocumentNotFound
 
 log = logging.getLogger(__name__)
 

@@ -297,7 +297,7 @@ def test_embedding_model_is_built_where_the_app_looks(dockerfile: Any) -> None:
     assert "build_e5_small" in build and "KOTAE_MODEL_CACHE_DIR" in build
     folder = re.search(r"KOTAE_MODEL_CACHE_DIR'\], '([^']+)'", build)
     assert folder is not None, build
-    # app/models.py resolves the default model as model_cache_dir / "<folder>".
+    # app/model_files.py resolves the default model as model_cache_dir / "<folder>".
     assert f'/ "{folder.group(1)}"' in (ROOT / "app" / "models.py").read_text(encoding="utf-8")
 
 

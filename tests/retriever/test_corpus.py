@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from retriever.corpus import Corpus, DocumentNotFound
+from retriever.corpus import Corpus
+from retriever.errors import DocumentNotFound
 from retriever.indexes import pending_changes
 from retriever.records import Change, NewChunk
 

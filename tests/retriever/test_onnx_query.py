@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from app.errors import ConfigurationError
-from app.models import query_encoder_for
+from app.model_files import query_encoder_for
 from app.settings import Settings
 from retriever.e5_convert import build_e5_small
 from retriever.embedder import SentenceEmbedder

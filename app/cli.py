@@ -15,7 +15,6 @@ from rich.table import Table
 from app.errors import KotaeError
 from app.progress import IngestProgress
 from app.settings import get_settings
-from app.wire import document_out, hit_out
 from ingest.pipeline import DEFAULT_COLLECTION, IngestReport
 from retriever.errors import DocumentNotFound
 from retriever.records import DocumentInfo, Hit
@@ -56,11 +55,15 @@ def print_json(data: object) -> None:
 
 
 def hit_json(hit: Hit) -> dict[str, object]:
-    return hit_out(hit).model_dump()
+    from app.schemas.search import HitOut
+
+    return HitOut.of(hit).model_dump()
 
 
 def document_json(doc: DocumentInfo) -> dict[str, object]:
-    return document_out(doc).model_dump()
+    from app.schemas.documents import DocumentOut
+
+    return DocumentOut.model_validate(doc).model_dump()
 
 
 @cli.command()
@@ -81,7 +84,7 @@ def ingest(
         enqueue_files(paths, collection)
         return
     with kotae_app() as app, IngestProgress(err) as progress:
-        report = app.ingest(paths, collection, progress)
+        report = app.ingesting.ingest(paths, collection, progress)
     print_summary(report)
     if report.failed:
         raise typer.Exit(1)
@@ -89,25 +92,19 @@ def ingest(
 
 def enqueue_files(paths: list[Path], collection: str) -> None:
     """Queue one job over the files by path; its id goes to stdout, anything else to stderr."""
-    from ingest.jobs import NewJobFile
-    from ingest.pipeline import discover
-
-    files, missing = discover(paths)
-    for m in missing:
+    with kotae_app() as app:
+        queued = app.queueing.queue_paths(collection, paths)
+    for m in queued.missing:
         err.print(f"[red]failed[/red] {escape(m.source)}: {escape(m.reason or '')}", soft_wrap=True)
-    if not files:
+    if queued.job_id is None:
         err.print("[red]error:[/red] no files to queue")
         raise typer.Exit(1)
-    # Absolute paths: the worker reads them from its own working directory, and the document
-    # gets the same source (its identity) as an in-process ingest of the same file.
-    queued = [NewJobFile(name=f.name, size=f.stat().st_size, path=str(f.resolve())) for f in files]
-    with kotae_app() as app:
-        job_id = app.jobs.enqueue(collection, queued)
-    sys.stdout.write(job_id + "\n")
+    sys.stdout.write(queued.job_id + "\n")
     err.print(
-        f"queued {len(queued)} files as job {job_id} (collection {collection})", soft_wrap=True
+        f"queued {queued.files} files as job {queued.job_id} (collection {collection})",
+        soft_wrap=True,
     )
-    if missing:
+    if queued.missing:
         raise typer.Exit(1)
 
 
@@ -130,13 +127,15 @@ def print_summary(report: IngestReport) -> None:
 @cli.command()
 def search(
     query: str,
-    k: Annotated[int, typer.Option("-k", min=1, max=100)] = 10,
+    k: Annotated[
+        int | None, typer.Option("-k", min=1, max=100, help="Default: KOTAE_SEARCH_TOP_K.")
+    ] = None,
     collection: CollectionOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Search the documents (hybrid dense + keyword)."""
     with kotae_app() as app:
-        hits = app.search(query, k, collection)
+        hits = app.searching.search(query, k, collection)
     if as_json:
         print_json({"hits": [hit_json(h) for h in hits]})
         return
@@ -155,7 +154,7 @@ def search(
 def documents_list(collection: CollectionOpt = None, as_json: JsonOpt = False) -> None:
     """List documents with their status."""
     with kotae_app() as app:
-        docs = app.list_documents(collection)
+        docs = app.documents.list(collection)
     if as_json:
         print_json({"documents": [document_json(d) for d in docs]})
         return
@@ -171,7 +170,7 @@ def documents_list(collection: CollectionOpt = None, as_json: JsonOpt = False) -
 def documents_show(document_id: int, as_json: JsonOpt = False) -> None:
     """Show one document."""
     with kotae_app() as app:
-        doc = app.get_document(document_id)
+        doc = app.documents.get(document_id)
     if as_json:
         print_json(document_json(doc))
         return
@@ -183,7 +182,7 @@ def documents_show(document_id: int, as_json: JsonOpt = False) -> None:
 def documents_delete(document_id: int, as_json: JsonOpt = False) -> None:
     """Delete a document from the store and from every index."""
     with kotae_app() as app:
-        app.delete_document(document_id)
+        app.documents.delete(document_id)
     if as_json:
         print_json({"deleted": document_id})
     else:
@@ -198,24 +197,28 @@ def reindex(
 ) -> None:
     """Rebuild the derived indexes (FAISS, BM25) from SQL."""
     with kotae_app() as app:
-        count = app.reindex(reembed)
+        count = app.ingesting.reindex(reembed)
     err.print(f"indexed {count} chunks")
 
 
 @cli.command()
 def ask(
     question: str,
-    k: Annotated[int, typer.Option("-k", min=1, max=20)] = 5,
+    k: Annotated[
+        int | None, typer.Option("-k", min=1, max=20, help="Default: KOTAE_TOP_K.")
+    ] = None,
     collection: CollectionOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Answer a question from the documents, with citations."""
     import asyncio
 
+    from app.schemas.ask import AskResponse
+
     with kotae_app() as app:
-        result = asyncio.run(app.ask_service.ask(question, collection, k))
+        result = asyncio.run(app.asking.ask(question, collection, k))
     if as_json:
-        print_json(result.to_json())
+        print_json(AskResponse.of(result).model_dump(mode="json"))
         return
     for warning in result.answer.warnings:
         err.print(f"[yellow]{warning}[/yellow]")

@@ -158,17 +158,19 @@ async def _evaluate(
 ) -> EvalReport:
     report = EvalReport(k)
     totals = relevant_counts(kotae, questions)
-    kotae.search("warm up", 1, collection)  # model and index loading are not query latency
+    kotae.searching.search(
+        "warm up", 1, collection
+    )  # model and index loading are not query latency
     for q in questions:
         started = time.perf_counter()
-        hits = kotae.search(q.q, k, collection, mode=mode)  # type: ignore[arg-type]
+        hits = kotae.searching.search(q.q, k, collection, mode=mode)  # type: ignore[arg-type]
         report.latencies_ms.append((time.perf_counter() - started) * 1000)
         row: dict[str, Any] = {"id": q.id, "answerable": q.answerable, "evidence": bool(q.evidence)}
         if q.evidence:
             relevance = [holds_evidence(h.chunk.text, q.evidence) for h in hits]
             row.update(ranking_metrics(relevance, totals[q.id], k))
         if answers:
-            result = await kotae.ask_service.ask(q.q, collection, k)
+            result = await kotae.asking.ask(q.q, collection, k)
             row["abstained"] = result.answer.abstained
             row["answer"] = result.answer.text
             # A fallback (generator down, or its answer unusable) says so here.

@@ -55,7 +55,16 @@ class Settings(BaseSettings):
     sweep_interval_seconds: float = 600.0
     # Embedded chunks of a large file that was never finished are dropped after this.
     staged_chunks_keep_seconds: float = 7 * 24 * 3600.0
+    # Passages an answer is drawn from, and hits a search returns, unless a request says.
     top_k: int = Field(default=5, ge=1, le=100)
+    search_top_k: int = Field(default=10, ge=1, le=100)
+    # Hybrid retrieval: candidates taken from each of FAISS and BM25, fused by reciprocal rank
+    # ("rrf") or by normalized scores ("weighted", dense_weight for FAISS, the rest for BM25).
+    candidates: int = Field(default=50, ge=1, le=1000)
+    fusion: Literal["rrf", "weighted"] = "rrf"
+    dense_weight: float = Field(default=0.5, ge=0.0, le=1.0)
+    # A local sentence-transformers CrossEncoder folder that reorders the fused candidates.
+    reranker_model: Path | None = None
 
     @property
     def resolved_database_url(self) -> str:

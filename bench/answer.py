@@ -59,7 +59,7 @@ async def measure(kotae_url: str, vllm_url: str, questions: list[str], max_token
             ask_ttft, ask_total = await timed_stream(
                 client, f"{kotae_url}/v1/ask", {"question": q, "stream": True}, "event: token"
             )
-            hits = await asyncio.to_thread(local.search, q, 5)
+            hits = await asyncio.to_thread(local.searching.search, q, 5)
             messages, _ = await local.answerer.prompt_for(q, passages_for(hits))
             body = {
                 "model": SERVED_MODEL_NAME,
@@ -106,9 +106,10 @@ def main() -> None:
         os.environ.update({**env, "KOTAE_DATA_DIR": str(data_dir)})
         from app.kotae import Kotae
         from app.settings import Settings
+        from ingest.pipeline import DEFAULT_COLLECTION
 
         seeded = Kotae(Settings())
-        seeded.ingest([SEEDS])
+        seeded.ingesting.ingest([SEEDS], DEFAULT_COLLECTION)
         seeded.close()
         server = start_server(data_dir, env)
         try:

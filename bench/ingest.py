@@ -22,11 +22,12 @@ from bench.common import SEEDS, machine, peak_rss_mb, synthetic_documents
 def run(label: str, folder: Path, data_dir: Path) -> dict[str, object]:
     from app.kotae import Kotae
     from app.settings import Settings
+    from ingest.pipeline import DEFAULT_COLLECTION
 
     kotae = Kotae(Settings(data_dir=data_dir))
     kotae.embedder.encode_passages(["warm up"])  # model load is not ingest throughput
     started = time.perf_counter()
-    report = kotae.ingest([folder])
+    report = kotae.ingesting.ingest([folder], DEFAULT_COLLECTION)
     kotae.close()
     pipeline_s = time.perf_counter() - started
     texts = [t for _, batch, _ in kotae.corpus.iter_chunks() for t in batch]

@@ -62,7 +62,7 @@ def main() -> None:
         count = kotae.indexes.rebuild()
         build = time.perf_counter() - started
         queries = [pool[int(i)][:40] for i in rng.integers(0, len(pool), args.queries)]
-        kotae.search("warm up", 10)  # also builds the question encoder
+        kotae.searching.search("warm up", 10)  # also builds the question encoder
         fast = kotae.embedder.query_encoder
         timings: dict[str, list[float]] = {}
 
@@ -77,14 +77,15 @@ def main() -> None:
             if label == "onnx" and fast is None:
                 continue
             kotae.embedder.use_query_encoder(encoder)
-            kotae.search("warm up", 10)
+            kotae.searching.search("warm up", 10)
             for q in queries:
                 for mode in ("hybrid", "dense"):
-                    timed(f"{mode} ({label} query encoder)", lambda: kotae.search(q, 10, mode=mode))  # type: ignore[arg-type]  # noqa: B023
+                    search = kotae.searching.search
+                    timed(f"{mode} ({label} query encoder)", lambda: search(q, 10, mode=mode))  # type: ignore[arg-type]  # noqa: B023
                 timed(f"embed query ({label})", lambda: kotae.embedder.encode_queries([q]))  # noqa: B023
         vector = kotae.embedder.encode_queries(["warm up"])[0]
         for q in queries:
-            timed("keyword", lambda: kotae.search(q, 10, mode="keyword"))  # noqa: B023
+            timed("keyword", lambda: kotae.searching.search(q, 10, mode="keyword"))  # noqa: B023
             timed("FAISS alone (k=50)", lambda: kotae.indexes.dense_search(vector, 50, None))
             timed("fetch 10 hits from SQL", lambda: kotae.corpus.chunks_by_ids(list(range(1, 11))))
 

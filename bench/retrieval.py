@@ -32,6 +32,7 @@ def main() -> None:
     from app.evaluation import evaluate, load_questions
     from app.kotae import Kotae
     from app.settings import Settings
+    from ingest.pipeline import DEFAULT_COLLECTION
 
     overrides = {}
     if args.chunk_tokens:
@@ -40,7 +41,7 @@ def main() -> None:
         overrides["chunk_overlap_tokens"] = args.overlap_tokens
     data_dir = args.data_dir or Path(tempfile.mkdtemp())
     kotae = Kotae(Settings(data_dir=data_dir, **overrides))
-    kotae.ingest([args.corpus])
+    kotae.ingesting.ingest([args.corpus], DEFAULT_COLLECTION)
     questions = load_questions(args.qa)
     retriever = kotae.retriever
     configs = [("keyword (BM25)", "keyword", None, None), ("dense", "dense", None, None)]

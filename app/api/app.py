@@ -16,8 +16,6 @@ from app.api.envelope import install_error_handlers
 from app.api.event_streams import document_event_streams
 from app.api.limits import GuardMiddleware
 from app.api.metrics import Metrics
-from app.api.schemas_ask import ASK_EVENTS
-from app.api.schemas_openai import CHAT_EVENTS
 from app.api.security_headers import SecurityHeadersMiddleware
 from app.kotae import Kotae
 from app.settings import Settings, get_settings
@@ -38,11 +36,10 @@ def create_app(settings: Settings | None = None, with_worker: bool = True) -> Fa
 
         def warm_up() -> None:
             try:
-                kotae.indexes  # noqa: B018 - loads the model, the snapshot and replays the log
-                kotae.embedder.encode_queries(["warm up"])  # the question encoder, built once
+                kotae.warm_up()
                 # The model and indexes are millions of objects that live as long as the
-                # process: left to the collector, each full collection walks them all (0.2-0.5 s
-                # with every thread, the event loop included, stopped).
+                # process: left to the collector, each full collection walks them all, with
+                # every thread, the event loop included, stopped.
                 gc.freeze()
                 app.state.ready.set()
             except Exception:
@@ -82,7 +79,7 @@ def create_app(settings: Settings | None = None, with_worker: bool = True) -> Fa
     install_error_handlers(app)
     for module in (routes_health, routes_search, routes_ask, routes_documents, routes_openai):
         app.include_router(module.router)
-    document_event_streams(app, [ASK_EVENTS, CHAT_EVENTS])
+    document_event_streams(app, [routes_ask.ASK_EVENTS, routes_openai.CHAT_EVENTS])
 
     if STATIC.is_dir():
         app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -2,42 +2,35 @@
 
 import json
 from collections.abc import AsyncIterator
-from typing import Any, Literal
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, Field
 
 from app.api.deps import KotaeDep
-from app.api.envelope import API_ERRORS, error_responses
-from app.api.params import CollectionName
-from app.api.schemas_ask import ASK_EVENTS
+from app.api.envelope import API_ERRORS, ErrorResponse, error_responses
+from app.api.event_streams import EventStream
 from app.asking import AskResult
-from app.wire import AskResponse
+from app.schemas.ask import AskRequest, AskResponse, AskToken
 from generator.errors import GeneratorError
 
 router = APIRouter(responses=API_ERRORS)
-# One set of limits for every way of asking (/v1/ask and /v1/chat/completions).
-MAX_QUESTION_CHARS = 4000
-MAX_TURN_CHARS = 20000
-MAX_HISTORY_TURNS = 50
-
-
-class Turn(BaseModel):
-    role: Literal["user", "assistant"]
-    content: str = Field(max_length=MAX_TURN_CHARS)
-
-
-class AskRequest(BaseModel):
-    question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS)
-    collection: CollectionName | None = None
-    top_k: int = Field(default=5, ge=1, le=20)
-    history: list[Turn] = Field(default_factory=list, max_length=MAX_HISTORY_TURNS)
-    stream: bool = False
+ASK_EVENTS = EventStream(
+    {"token": AskToken, "final": AskResponse, "error": ErrorResponse},
+    description=(
+        "The answer as JSON, or with `stream: true` as server-sent events: `token` events "
+        "carry the answer's text as it is written, then one `final` event carries the whole "
+        "answer with its citations, or an `error` event says why the answer stopped."
+    ),
+)
 
 
 def sse(event: str, data: Any) -> bytes:
     return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n".encode()
+
+
+def count_answer(request: Request, result: AskResult) -> None:
+    request.app.state.metrics.answers.labels(result.answer.mode, result.answer.abstained).inc()
 
 
 @router.post(
@@ -47,22 +40,20 @@ def sse(event: str, data: Any) -> bytes:
 )
 async def ask(body: AskRequest, kotae: KotaeDep, request: Request) -> Any:
     history = [(t.role, t.content) for t in body.history]
-    service = kotae.ask_service
+    asking = kotae.asking
     if not body.stream:
-        result = await service.ask(body.question, body.collection, body.top_k, history)
-        request.app.state.metrics.answers.labels(result.answer.mode, result.answer.abstained).inc()
-        return result.to_json()
+        result = await asking.ask(body.question, body.collection, body.top_k, history)
+        count_answer(request, result)
+        return AskResponse.of(result)
 
     async def events() -> AsyncIterator[bytes]:
         try:
-            async for item in service.stream(body.question, body.collection, body.top_k, history):
+            async for item in asking.stream(body.question, body.collection, body.top_k, history):
                 if isinstance(item, AskResult):
-                    request.app.state.metrics.answers.labels(
-                        item.answer.mode, item.answer.abstained
-                    ).inc()
-                    yield sse("final", item.to_json())
+                    count_answer(request, item)
+                    yield sse("final", AskResponse.of(item).model_dump(mode="json"))
                 else:  # checked text, a sentence at a time (Answerer.stream_answer)
-                    yield sse("token", {"text": item})
+                    yield sse("token", AskToken(text=item).model_dump())
         except GeneratorError as e:  # headers are sent: the error travels as an event
             yield sse("error", {"error": {"type": "generator_unavailable", "message": e.message}})
 

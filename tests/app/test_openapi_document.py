@@ -6,8 +6,8 @@ import pytest
 from openapi_spec_validator import OpenAPIV32SpecValidator
 
 from app.api.app import create_app
-from app.api.schemas_ask import ASK_EVENTS
-from app.api.schemas_openai import CHAT_EVENTS
+from app.api.routes_ask import ASK_EVENTS
+from app.api.routes_openai import CHAT_EVENTS
 from app.settings import Settings
 
 pytestmark = pytest.mark.unit

@@ -1,0 +1,69 @@
+"""Citations: each cited passage number of an answer, turned into the exact document span."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from generator.lexical import features
+from generator.records import Answer
+from ingest.chunking import page_of, split_sentences
+from retriever.records import Hit
+
+
+@dataclass(frozen=True)
+class Citation:
+    n: int
+    chunk_id: int
+    document_id: int
+    source: str
+    title: str
+    page: int
+    char_start: int  # the cited span in the document's normalized text
+    char_end: int
+    text: str  # the whole passage
+    highlight_start: int  # the cited span inside `text`
+    highlight_end: int
+    supported: bool
+
+
+def best_span(passage: str, claims: Sequence[str]) -> tuple[int, int]:
+    """The sentence of `passage` that overlaps most with the sentences citing it."""
+    spans = split_sentences(passage)
+    if not spans or not claims:
+        return 0, len(passage)
+    wanted = set().union(*(features(c) for c in claims))
+    scored = [(len(features(passage[s:e]) & wanted), -(e - s), s, e) for s, e in spans]
+    best = max(scored)
+    return (best[2], best[3]) if best[0] > 0 else (0, len(passage))
+
+
+def build_citations(
+    answer: Answer, hits: Sequence[Hit], page_offsets: dict[int, list[int]]
+) -> list[Citation]:
+    """One citation per valid cited number; `page_offsets` maps document id to page starts."""
+    out = []
+    for n in answer.cited:
+        if not 1 <= n <= len(hits):
+            continue
+        chunk = hits[n - 1].chunk
+        claims = [s.text for s in answer.sentences if n in s.passages]
+        start, end = best_span(chunk.text, claims)
+        supported = all(s.supported for s in answer.sentences if n in s.passages)
+        offsets = page_offsets.get(chunk.document_id) or []
+        doc_start = chunk.char_start + start
+        out.append(
+            Citation(
+                n=n,
+                chunk_id=chunk.id,
+                document_id=chunk.document_id,
+                source=chunk.source,
+                title=chunk.title,
+                page=page_of(offsets, doc_start) if offsets else chunk.page_start,
+                char_start=doc_start,
+                char_end=chunk.char_start + end,
+                text=chunk.text,
+                highlight_start=start,
+                highlight_end=end,
+                supported=supported,
+            )
+        )
+    return out

@@ -128,6 +128,7 @@ def test_a_search_runs_while_a_catch_up_reads_and_tokenizes(tmp_path):
 
     corpus = Corpus(f"sqlite:///{tmp_path / 'kotae.db'}")
     store(corpus, "a.txt", ["alpha beta"], seed=1)
+    (first_chunk,) = corpus.chunk_ids().tolist()
     indexes = open_indexes(corpus, tmp_path / "index", STORES["faiss"], slow_tokenize)
     indexes.poll_interval = 0.0  # every search looks at the log
     store(corpus, "b.txt", ["slow alpha"], seed=2)
@@ -135,19 +136,21 @@ def test_a_search_runs_while_a_catch_up_reads_and_tokenizes(tmp_path):
     catch_up.start()
     try:
         assert tokenizing.wait(30)
-        results: list[object] = []
+        applied: list[int] = []
+        hits: list[list[tuple[int, float]]] = []
 
         def search() -> None:
-            results.append(indexes.catch_up())  # a search's own look at the log: skipped
-            results.append(indexes.dense_search(vector(1), 5, None))
-            results.append(indexes.keyword_search("alpha", 5, None))
+            applied.append(indexes.catch_up())  # a search's own look at the log: skipped
+            hits.append(indexes.dense_search(vector(1), 5, None))
+            hits.append(indexes.keyword_search("alpha", 5, None))
 
         searcher = threading.Thread(target=search)
         searcher.start()
         searcher.join(10)
         assert not searcher.is_alive(), "the search waited for the catch-up"
         # It saw the indexes as they were before the catch-up.
-        assert results[0] == 0 and len(results[1]) == 1 and len(results[2]) == 1  # type: ignore[arg-type]
+        assert applied == [0]
+        assert [[cid for cid, _ in found] for found in hits] == [[first_chunk], [first_chunk]]
     finally:
         release.set()
         catch_up.join(30)

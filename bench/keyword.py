@@ -77,22 +77,23 @@ def synth_chunks(surfaces: list[str], p: np.ndarray, n: int, rng: np.random.Gene
 
 
 def array_mib(index: KeywordIndex) -> float:
+    postings = index._postings
     arrays: list[np.ndarray] = [
-        index._base_offsets,
-        index._base_slots,
-        index._base_tfs,
-        index._slot_chunk,
+        postings._base_offsets,
+        postings._base_slots,
+        postings._base_tfs,
+        postings.slot_chunk,
     ]
-    arrays += [index._slot_len, index._slot_alive]
+    arrays += [postings.slot_len, postings.slot_alive]
     return sum(a.nbytes for a in arrays) / 2**20
 
 
 def postings_touched(index: KeywordIndex, terms: list[str]) -> int:
     total = 0
     for term in set(terms):
-        tid = index._vocab.get(term)
+        tid = index._postings.vocab.get(term)
         if tid is not None:
-            total += len(index._postings_locked(tid)[0])
+            total += len(index._postings.term_postings(tid)[0])
     return total
 
 
@@ -132,11 +133,11 @@ def main() -> None:
     t_index = _timed(lambda: index.add_many(enumerate(tokenized)))
     tokenized.clear()
     gc.collect()
-    postings = len(index._base_slots) + index._delta_postings
+    postings = len(index._postings._base_slots) + index._postings._delta_postings
     print(
         f"build: tokenize {t_tok[0]:.1f} s wall / {t_tok[1]:.1f} s cpu "
         f"({len(chunks) / t_tok[1]:,.0f} chunks/s cpu), index {t_index[0]:.1f} s wall / "
-        f"{t_index[1]:.1f} s cpu; {len(index._vocab):,} terms, {postings:,} postings"
+        f"{t_index[1]:.1f} s cpu; {len(index._postings.vocab):,} terms, {postings:,} postings"
     )
     print(f"memory: process RSS +{rss_mib() - rss0:.0f} MiB after build (includes the text)")
 
@@ -193,7 +194,7 @@ def main() -> None:
     print(f"add one chunk (incl. tokenizing): {percentiles(adds)}")
     print(f"remove one chunk: {percentiles(removes)}")
     with index._lock:
-        merge = _timed(lambda: index._merge_locked(None))
+        merge = _timed(lambda: index._postings._merge(None))
     print(f"full merge (searches wait for it): {merge[0]:.2f} s wall / {merge[1]:.2f} s cpu")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak process RSS: {peak:.0f} MiB")

@@ -71,7 +71,7 @@ def main() -> None:
                 "machine": machine(),
                 "qa": str(args.qa.name),
                 "k": args.k,
-                "chunks": len(kotae.indexes.dense),
+                "chunks": kotae.indexes.chunk_count,
                 "results": rows,
             },
             indent=1,

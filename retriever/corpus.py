@@ -1,19 +1,14 @@
 """The corpus store: documents, chunks, embeddings and the change log, in one SQL database."""
 
-import hashlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
 
-import numpy as np
-from sqlalchemy import create_engine, delete, event, func, insert, literal, select, text
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete, func, insert, literal, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from retriever.chunk_rows import ChunkRows, chunk_columns
 from retriever.errors import DocumentNotFound
-from retriever.records import Change, ChunkRecord, DocumentInfo, NewChunk
+from retriever.records import DocumentInfo, NewChunk
 from retriever.schema import (
     Base,
     ChangeRow,
@@ -25,6 +20,8 @@ from retriever.schema import (
     StagedChunkRow,
     utcnow,
 )
+from retriever.sql import lock_change_log, make_engine
+from retriever.staging import ChunkStaging
 
 
 @dataclass(frozen=True)
@@ -34,63 +31,17 @@ class StoredDocument:
     chunks: int
 
 
-def text_hash(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+class Corpus(ChunkRows, ChunkStaging):
+    """All reads and writes of the system of record. Each method is one unit of work.
 
-
-def chunk_columns(ordinal: int, c: NewChunk) -> dict[str, Any]:
-    """The stored columns of a chunk (ChunkColumns), for a searchable or a staged row."""
-    return {
-        "ordinal": ordinal,
-        "text": c.text,
-        "page_start": c.page_start,
-        "page_end": c.page_end,
-        "char_start": c.char_start,
-        "char_end": c.char_end,
-        "token_count": c.token_count,
-        "content_hash": text_hash(c.text),
-        "embedding": np.asarray(c.embedding, dtype=np.float32).tobytes(),
-    }
-
-
-def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
-    cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
-    # WAL lets readers (API processes) run while a writer ingests; FKs make deletes cascade.
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.close()
-
-
-# Held by every transaction that appends to the change log (PostgreSQL only; SQLite has one
-# writer): commits then happen in `seq` order, so a reader that has applied seq N can never
-# later find an N-1 committed behind its back.
-CHANGE_LOG_LOCK = 7_243_002
-
-
-def lock_change_log(session: Session) -> None:
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text(f"SELECT pg_advisory_xact_lock({CHANGE_LOG_LOCK})"))
-
-
-def make_engine(url: str) -> Engine:
-    if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False})
-        event.listen(engine, "connect", _sqlite_pragmas)
-        return engine
-    return create_engine(url, pool_pre_ping=True)
-
-
-class Corpus:
-    """All reads and writes of the system of record. Each method is one unit of work."""
+    This module holds the documents; chunk reads and the change log are in chunk_rows.py,
+    the staging of large files in staging.py.
+    """
 
     def __init__(self, url: str) -> None:
         self.engine = make_engine(url)
         Base.metadata.create_all(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
-
-    def session(self) -> Session:
-        return self._sessions()
 
     def collection_id(self, session: Session, name: str) -> int:
         found = session.scalar(select(CollectionRow.id).where(CollectionRow.name == name))
@@ -181,27 +132,6 @@ class Corpus:
         self._delete_chunks(session, doc.id)
         return doc, outcome
 
-    # -- staged chunks: a large file is embedded and kept batch by batch, then made visible
-
-    def staged_ordinals(self, key: str) -> set[int]:
-        with self.session() as session:
-            return set(
-                session.scalars(select(StagedChunkRow.ordinal).where(StagedChunkRow.key == key))
-            )
-
-    def stage_chunks(self, key: str, ordinals: Sequence[int], chunks: Sequence[NewChunk]) -> None:
-        """Keep one embedded batch of a file being ingested (not searchable yet)."""
-        rows = [
-            StagedChunkRow(key=key, **chunk_columns(ordinal, c))
-            for ordinal, c in zip(ordinals, chunks, strict=True)
-        ]
-        try:
-            with self.session() as session, session.begin():
-                session.add_all(rows)
-        except IntegrityError:
-            # Another worker ingesting the same content staged these first: same chunks.
-            pass
-
     def store_staged_document(
         self,
         *,
@@ -247,19 +177,6 @@ class Corpus:
             )
             session.execute(delete(StagedChunkRow).where(StagedChunkRow.key == key))
             return StoredDocument(doc.id, outcome, total)
-
-    def clear_staged(self, older_than: datetime) -> int:
-        """Drop staged chunks of files nobody finished (their newest batch is this old)."""
-        with self.session() as session, session.begin():
-            newest = (
-                select(StagedChunkRow.key)
-                .group_by(StagedChunkRow.key)
-                .having(func.max(StagedChunkRow.created_at) < older_than)
-            )
-            result: Any = session.execute(
-                delete(StagedChunkRow).where(StagedChunkRow.key.in_(newest))
-            )
-            return int(result.rowcount or 0)
 
     def content_hashes(self) -> set[str]:
         """The content of every stored document (ready or failed): the originals in use."""
@@ -354,95 +271,6 @@ class Corpus:
             created_at=row.created_at,
             updated_at=row.updated_at,
         )
-
-    def chunks_by_ids(self, ids: Sequence[int]) -> dict[int, ChunkRecord]:
-        if not ids:
-            return {}
-        with self.session() as session:
-            rows = session.execute(
-                select(ChunkRow, DocumentRow.source, DocumentRow.title, CollectionRow.name)
-                .join(DocumentRow, ChunkRow.document_id == DocumentRow.id)
-                .join(CollectionRow, DocumentRow.collection_id == CollectionRow.id)
-                .where(ChunkRow.id.in_(list(ids)))
-            ).all()
-        return {
-            c.id: ChunkRecord(
-                id=c.id,
-                document_id=c.document_id,
-                collection=collection,
-                source=source,
-                title=title,
-                text=c.text,
-                page_start=c.page_start,
-                page_end=c.page_end,
-                char_start=c.char_start,
-                char_end=c.char_end,
-            )
-            for c, source, title, collection in rows
-        }
-
-    def chunk_ids(
-        self, collection: str | None = None, document_ids: Sequence[int] | None = None
-    ) -> np.ndarray:
-        """Ids of the chunks inside a filter, for restricting searches before the top-k cut."""
-        query = select(ChunkRow.id).join(DocumentRow, ChunkRow.document_id == DocumentRow.id)
-        if collection is not None:
-            query = query.join(CollectionRow).where(CollectionRow.name == collection)
-        if document_ids is not None:
-            query = query.where(DocumentRow.id.in_(list(document_ids)))
-        with self.session() as session:
-            return np.fromiter(session.scalars(query), dtype=np.int64)
-
-    def last_seq(self) -> int:
-        with self.session() as session:
-            return session.scalar(select(func.max(ChangeRow.seq))) or 0
-
-    def changes_since(self, seq: int) -> list[Change]:
-        with self.session() as session:
-            rows = session.execute(
-                select(ChangeRow.seq, ChangeRow.op, ChangeRow.chunk_id)
-                .where(ChangeRow.seq > seq)
-                .order_by(ChangeRow.seq)
-            ).all()
-        return [Change(s, op, cid) for s, op, cid in rows]
-
-    def iter_chunks(
-        self, ids: Sequence[int] | None = None, batch: int = 4096
-    ) -> Iterator[tuple[np.ndarray, list[str], np.ndarray]]:
-        """Yield (ids, texts, embeddings) in batches: all chunks, or just `ids`."""
-        wanted = None if ids is None else list(ids)
-        if wanted is not None:
-            for start in range(0, len(wanted), batch):
-                yield from self._chunk_batch(wanted[start : start + batch])
-            return
-        last = 0
-        while True:
-            with self.session() as session:
-                page = session.scalars(
-                    select(ChunkRow.id).where(ChunkRow.id > last).order_by(ChunkRow.id).limit(batch)
-                ).all()
-            if not page:
-                return
-            yield from self._chunk_batch(list(page))
-            last = page[-1]
-
-    def _chunk_batch(self, ids: list[int]) -> Iterator[tuple[np.ndarray, list[str], np.ndarray]]:
-        with self.session() as session:
-            rows = session.execute(
-                select(ChunkRow.id, ChunkRow.text, ChunkRow.embedding)
-                .where(ChunkRow.id.in_(ids))
-                .order_by(ChunkRow.id)
-            ).all()
-        if rows:
-            vectors = np.stack([np.frombuffer(r.embedding, dtype=np.float32) for r in rows])
-            yield np.array([r.id for r in rows], dtype=np.int64), [r.text for r in rows], vectors
-
-    def update_embeddings(self, ids: np.ndarray, vectors: np.ndarray) -> None:
-        with self.session() as session, session.begin():
-            for chunk_id, vector in zip(ids.tolist(), vectors, strict=True):
-                row = session.get(ChunkRow, chunk_id)
-                if row is not None:
-                    row.embedding = np.asarray(vector, dtype=np.float32).tobytes()
 
     def get_meta(self, key: str) -> str | None:
         with self.session() as session:

@@ -1,7 +1,7 @@
 """Dense vector index: exhaustive inner product over normalized vectors, keyed by chunk id."""
 
 import os
-from collections.abc import Collection, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -26,10 +26,9 @@ def gpu_count() -> int:
 def one_openmp_thread() -> Iterator[None]:
     """Run a one-query CPU search on one OpenMP thread, in this thread only.
 
-    For one query a second thread makes FAISS slower (14 vs 9 ms at 100k chunks), and the
-    spinning it leaves behind slows the next question's encoding: a hybrid search went from
-    54 to 21 ms. OpenMP's thread count is per calling thread (torch shares the runtime), so
-    setting and restoring it here leaves ingest and other threads alone.
+    For one query a second thread makes FAISS slower, and the spinning it leaves behind slows
+    the next question's encoding. OpenMP's thread count is per calling thread (torch shares
+    the runtime), so setting and restoring it here leaves ingest and other threads alone.
     """
     before = faiss.omp_get_max_threads()
     faiss.omp_set_num_threads(1)
@@ -42,8 +41,8 @@ def one_openmp_thread() -> Iterator[None]:
 def exhaustive_storage(dim: int, for_gpu: bool) -> faiss.Index:
     """Every vector is scored; on the CPU they are stored as float16.
 
-    A CPU search reads every stored vector, so halving them cuts a 100k-chunk search from
-    9.1 to ~7 ms; a score moves by at most 2^-11 (unit vectors, 11-bit mantissas).
+    A CPU search reads every stored vector, so halving them makes it faster; a score moves
+    by at most 2^-11 (unit vectors, 11-bit mantissas).
     GPU indexes are cloned from an IndexFlat, so a GPU machine keeps float32 storage.
     """
     if for_gpu:
@@ -54,14 +53,15 @@ def exhaustive_storage(dim: int, for_gpu: bool) -> faiss.Index:
 
 
 class FaissIndex:
-    """A CPU IndexIDMap2 over exhaustive storage is the master copy (it supports removals and
-    snapshots).
+    """The VectorIndex Kotae ships: a CPU IndexIDMap2 over exhaustive storage is the master
+    copy (it supports removals and snapshots).
 
     With a GPU present, searches run on a GPU mirror that is re-uploaded lazily after
-    changes, because no GPU index supports `remove_ids`.
+    changes, because no GPU index supports `remove_ids`. `use_gpu=None` uses a GPU when
+    FAISS sees one.
     """
 
-    def __init__(self, dim: int, use_gpu: bool | None = None) -> None:
+    def __init__(self, dim: int, use_gpu: bool | None) -> None:
         self.dim = dim
         self.use_gpu = gpu_count() > 0 if use_gpu is None else use_gpu
         self._cpu = faiss.IndexIDMap2(exhaustive_storage(dim, self.use_gpu))
@@ -82,7 +82,7 @@ class FaissIndex:
         self._cpu.add_with_ids(vectors, ids)
         self._gpu = None
 
-    def remove(self, ids: np.ndarray | Collection[int]) -> None:
+    def remove(self, ids: Iterable[int]) -> None:
         array = np.ascontiguousarray(np.fromiter(ids, dtype=np.int64))
         if len(array) and self._cpu.remove_ids(faiss.IDSelectorBatch(array)):
             self._gpu = None
@@ -122,16 +122,14 @@ class FaissIndex:
         faiss.write_index(self._cpu, str(tmp))
         os.replace(tmp, path)
 
-    @classmethod
-    def load(cls, path: Path, dim: int, use_gpu: bool | None = None) -> "FaissIndex":
-        index = cls(dim, use_gpu)
+    def load(self, path: Path) -> None:
         loaded = faiss.read_index(str(path))
-        if loaded.d != dim:
-            raise ValueError(f"snapshot {path} has dim {loaded.d}, expected {dim}")
+        if loaded.d != self.dim:
+            raise ValueError(f"snapshot {path} has dim {loaded.d}, expected {self.dim}")
         if not isinstance(loaded, faiss.IndexIDMap2):
             raise ValueError(f"snapshot {path} is not an id-mapped index")
         storage = faiss.downcast_index(loaded.index)
-        if index.use_gpu and not isinstance(storage, faiss.IndexFlat):
+        if self.use_gpu and not isinstance(storage, faiss.IndexFlat):
             raise ValueError(f"snapshot {path} holds float16 vectors; a GPU index needs float32")
-        index._cpu = loaded  # read_index already returns the owning IndexIDMap2 wrapper
-        return index
+        self._cpu = loaded  # read_index already returns the owning IndexIDMap2 wrapper
+        self._gpu = None

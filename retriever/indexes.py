@@ -1,8 +1,9 @@
-"""Derived indexes (FAISS + BM25) kept current from the corpus change log.
+"""Derived indexes (a dense VectorIndex + BM25) kept current from the corpus change log.
 
 Start-up loads the on-disk snapshot tagged with the last change applied, then replays
 newer changes; anything inconsistent (other model, other database, log behind the
-snapshot) falls back to a full rebuild from SQL.
+snapshot) falls back to a full rebuild from SQL. Which dense store is used is the caller's
+choice (`new_vector_index`); this module knows only the VectorIndex protocol.
 """
 
 import json
@@ -17,9 +18,9 @@ import numpy as np
 
 from retriever.corpus import Corpus
 from retriever.errors import EmbeddingModelMismatch
-from retriever.faiss_index import FaissIndex
-from retriever.keyword_index import KeywordIndex
+from retriever.keyword_index import KeywordIndex, TokenizedChunks
 from retriever.records import Change
+from retriever.vector_index import VectorIndex
 
 CORPUS_ID_KEY = "corpus_id"
 EMBEDDING_MODEL_KEY = "embedding_model"
@@ -39,7 +40,24 @@ def pending_changes(changes: list[Change]) -> tuple[set[int], set[int]]:
     return adds, removes
 
 
+# Rows read per catch-up before they are applied: bounds memory when a long log is replayed
+# (at start-up); an ordinary catch-up fits in one group and is applied all at once.
+_APPLY_ROWS = 20_000
+# A snapshot is written after this many changes, so a restart replays a short log.
+_SAVE_EVERY = 20_000
+
+StagedRows = list[tuple[np.ndarray, np.ndarray, TokenizedChunks]]
+
+
 class DerivedIndexes:
+    """A dense VectorIndex and a KeywordIndex over the corpus, kept current from its change log.
+
+    Concurrency: searches take `lock` only while they search. A catch-up reads the log and
+    chunk rows and tokenizes them without it, then applies them under it; catch-ups (and
+    rebuilds) are serialized by a second mutex that searches never take. `seq` and which
+    indexes are current change only under both.
+    """
+
     def __init__(
         self,
         corpus: Corpus,
@@ -47,22 +65,31 @@ class DerivedIndexes:
         dim: int,
         model_name: str,
         tokenize: Callable[[str], list[str]],
-        use_gpu: bool | None = None,
-        poll_interval: float = 0.5,
+        new_vector_index: Callable[[], VectorIndex],
+        poll_interval: float,
     ) -> None:
+        """`new_vector_index` makes an empty dense store (FaissIndex, say) of dimension `dim`;
+        `poll_interval` is how long (seconds) a search reuses the last look at the log."""
         self.corpus = corpus
         self.directory = directory
         self.dim = dim
         self.model_name = model_name
         self.tokenize = tokenize
-        self.use_gpu = use_gpu
+        self.new_vector_index = new_vector_index
         self.poll_interval = poll_interval
-        self.dense = FaissIndex(dim, use_gpu)
+        self.dense = new_vector_index()
         self.keyword = KeywordIndex(tokenize)
         self.seq = 0
         self.lock = threading.RLock()
+        self._catch_up_mutex = threading.Lock()
         self._last_poll = 0.0
         self._unsaved = 0
+
+    @property
+    def chunk_count(self) -> int:
+        """How many chunks the indexes hold (for health checks)."""
+        with self.lock:
+            return len(self.dense)
 
     @property
     def _meta_path(self) -> Path:
@@ -92,12 +119,13 @@ class DerivedIndexes:
             return False
         if meta != {**meta, **self._identity()} or meta["seq"] > self.corpus.last_seq():
             return False
+        dense = self.new_vector_index()
         try:
-            dense = FaissIndex.load(self.directory / "dense.faiss", self.dim, self.use_gpu)
+            dense.load(self.directory / "dense.faiss")
             keyword = KeywordIndex.load(self.directory / "keyword.npz", self.tokenize)
         except (OSError, ValueError, RuntimeError, EOFError):
             return False
-        with self.lock:
+        with self._catch_up_mutex, self.lock:
             self.dense, self.keyword, self.seq = dense, keyword, int(meta["seq"])
         return True
 
@@ -109,44 +137,80 @@ class DerivedIndexes:
         }
 
     def rebuild(self) -> int:
-        """Rebuild both indexes from SQL; returns the number of chunks indexed."""
-        seq = self.corpus.last_seq()
-        dense = FaissIndex(self.dim, self.use_gpu)
-        keyword = KeywordIndex(self.tokenize)
-        for ids, texts, vectors in self.corpus.iter_chunks():
-            dense.add(ids, vectors)
-            keyword.add_many(zip(ids.tolist(), texts, strict=True))
-        with self.lock:
-            self.dense, self.keyword, self.seq = dense, keyword, seq
+        """Rebuild both indexes from SQL; returns the number of chunks indexed.
+
+        Searches keep using the old indexes until the new ones are complete.
+        """
+        with self._catch_up_mutex:
+            seq = self.corpus.last_seq()
+            dense = self.new_vector_index()
+            keyword = KeywordIndex(self.tokenize)
+            for ids, texts, vectors in self.corpus.iter_chunks():
+                dense.add(ids, vectors)
+                keyword.add_many(zip(ids.tolist(), texts, strict=True))
+            with self.lock:
+                self.dense, self.keyword, self.seq = dense, keyword, seq
         # Changes committed while we read are replayed; re-adding an id is idempotent.
         self.catch_up(force=True)
         self.save()
-        return len(self.dense)
+        return self.chunk_count
 
     def catch_up(self, force: bool = False) -> int:
-        """Apply change-log entries not yet seen; returns how many were applied."""
+        """Apply change-log entries not yet seen; returns how many were applied.
+
+        Without `force` (a search's call) it looks at the log at most once per poll interval
+        and never waits for a catch-up already running: the search uses the indexes as they
+        are. With `force` it waits, so the caller sees every change committed before.
+        """
         now = time.monotonic()
         if not force and now - self._last_poll < self.poll_interval:
             return 0
-        with self.lock:
+        if not self._catch_up_mutex.acquire(blocking=force):
+            return 0
+        try:
             self._last_poll = now
-            changes = self.corpus.changes_since(self.seq)
-            if not changes:
-                return 0
-            adds, removes = pending_changes(changes)
+            applied = self._replay_log()
+            if applied and self._unsaved >= _SAVE_EVERY:
+                self.save()
+            return applied
+        finally:
+            self._catch_up_mutex.release()
+
+    def _replay_log(self) -> int:
+        """Read and tokenize what changed since `seq` outside `lock`, apply it under `lock`.
+
+        Runs under the catch-up mutex, so `seq` cannot move meanwhile. Should it fail part
+        way, `seq` stays put and the next catch-up applies the range again (adds replace,
+        removes of absent ids are no-ops).
+        """
+        changes = self.corpus.changes_since(self.seq)
+        if not changes:
+            return 0
+        adds, removes = pending_changes(changes)
+        staged: StagedRows = []
+        staged_rows = 0
+        for ids, texts, vectors in self.corpus.iter_chunks(sorted(adds)):
+            counted = self.keyword.tokenize_chunks(zip(ids.tolist(), texts, strict=True))
+            staged.append((ids, vectors, counted))
+            staged_rows += len(ids)
+            if staged_rows >= _APPLY_ROWS:
+                self._apply(removes, staged)
+                removes, staged, staged_rows = set(), [], 0
+        self._apply(removes, staged, seq=changes[-1].seq)
+        self._unsaved += len(changes)
+        return len(changes)
+
+    def _apply(self, removes: set[int], staged: StagedRows, seq: int | None = None) -> None:
+        """Make removes and staged rows searchable at once; then `seq` is the log position."""
+        with self.lock:
             self.dense.remove(removes)
             for chunk_id in removes:
                 self.keyword.remove(chunk_id)
-            for ids, texts, vectors in self.corpus.iter_chunks(sorted(adds)):
+            for ids, vectors, counted in staged:
                 self.dense.add(ids, vectors)
-                for chunk_id in ids.tolist():
-                    self.keyword.remove(chunk_id)
-                self.keyword.add_many(zip(ids.tolist(), texts, strict=True))
-            self.seq = changes[-1].seq
-            self._unsaved += len(changes)
-            if self._unsaved >= 20_000:
-                self.save()
-            return len(changes)
+                self.keyword.add_tokenized(counted)
+            if seq is not None:
+                self.seq = seq
 
     def save(self) -> None:
         """Write the snapshot: both indexes, then the metadata naming the seq they hold."""

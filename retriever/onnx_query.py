@@ -1,11 +1,11 @@
 """The question side of the embedding model on ONNX Runtime, for CPUs.
 
 A question is one short text, and at batch size 1 PyTorch spends over half of a call on
-per-operator overhead: the same fp32 graph on ONNX Runtime gives the same vectors (cosine
-1.0000) in 8.6 ms instead of 24 ms on two cores (bench/query.py, docs/benchmarks.md). int8
-weights were measured too and left out: ~12% faster, but cosines down to 0.989, enough to
-move scores across the calibrated abstention threshold. Passages stay on
-sentence-transformers: they come in batches.
+per-operator overhead: the same fp32 graph on ONNX Runtime gives the same vectors several
+times faster (bench/query.py measures it; docs/benchmarks.md has the figures). int8 weights
+were measured too and left out: a little faster, but they move cosines enough to cross the
+calibrated abstention threshold. Passages stay on sentence-transformers: they come in
+batches.
 
 The export lives in the model folder under `onnx/`, written atomically.
 """
@@ -52,7 +52,7 @@ def query_onnx_path(model_dir: Path) -> Path:
 def export_query_onnx(model_dir: Path) -> Path:
     """Export the model's transformer (token states out) to ONNX, once per model folder.
 
-    Takes ~10 s on two cores; a crash or a concurrent export never leaves a half-written file.
+    Takes seconds, once; a crash or a concurrent export never leaves a half-written file.
     """
     import torch
     from transformers import AutoModel

@@ -1,41 +1,17 @@
-"""Hybrid retrieval: dense (FAISS) and keyword (BM25) candidates, fused, optionally reranked."""
+"""Hybrid retrieval: dense (vector) and keyword (BM25) candidates, fused, optionally reranked."""
 
 from collections.abc import Sequence
-from typing import Literal, Protocol
-
-import numpy as np
+from typing import Literal
 
 from retriever.corpus import Corpus
 from retriever.embedder import Embedder
 from retriever.fusion import reciprocal_rank_fusion, weighted_score_fusion
 from retriever.indexes import DerivedIndexes
 from retriever.records import Hit
+from retriever.reranker import Reranker
 
 SearchMode = Literal["hybrid", "dense", "keyword"]
 FusionMethod = Literal["weighted", "rrf"]
-
-
-class Reranker(Protocol):
-    def rerank(self, query: str, hits: list[Hit]) -> list[Hit]: ...
-
-
-class CrossEncoderReranker:
-    """Optional reranker: a local sentence-transformers CrossEncoder folder (none is bundled)."""
-
-    def __init__(self, model_path: str, device: str | None = None) -> None:
-        from sentence_transformers import CrossEncoder
-
-        self.model = CrossEncoder(model_path, device=device, local_files_only=True)
-
-    def rerank(self, query: str, hits: list[Hit]) -> list[Hit]:
-        if not hits:
-            return hits
-        scores = self.model.predict([(query, h.chunk.text) for h in hits])
-        order = np.argsort(-np.asarray(scores), kind="stable")
-        return [
-            Hit(hits[i].chunk, float(scores[i]), hits[i].dense_score, hits[i].keyword_score)
-            for i in order
-        ]
 
 
 class HybridRetriever:
@@ -44,11 +20,20 @@ class HybridRetriever:
         corpus: Corpus,
         embedder: Embedder,
         indexes: DerivedIndexes,
-        fusion: FusionMethod = "rrf",
-        dense_weight: float = 0.5,
-        candidates: int = 50,
-        reranker: Reranker | None = None,
+        fusion: FusionMethod,
+        dense_weight: float,
+        candidates: int,
+        reranker: Reranker | None,
     ) -> None:
+        """`fusion` combines the dense and keyword lists ("rrf" by rank, "weighted" by
+        normalized score with `dense_weight` on the dense side); each list is `candidates`
+        long (at least k), and so is what `reranker`, if any, reorders before the cut."""
+        if fusion not in ("rrf", "weighted"):
+            raise ValueError(f"fusion must be 'rrf' or 'weighted', got {fusion!r}")
+        if not 0.0 <= dense_weight <= 1.0:
+            raise ValueError(f"dense_weight must be in [0, 1], got {dense_weight}")
+        if candidates < 1:
+            raise ValueError(f"candidates must be >= 1, got {candidates}")
         self.corpus = corpus
         self.embedder = embedder
         self.indexes = indexes
@@ -60,7 +45,7 @@ class HybridRetriever:
     def search(
         self,
         query: str,
-        k: int = 10,
+        k: int,
         collection: str | None = None,
         document_ids: Sequence[int] | None = None,
         mode: SearchMode = "hybrid",

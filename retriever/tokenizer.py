@@ -141,7 +141,7 @@ class JapaneseTokenizer:
 
 def _japanese_term(surface: str, feature_raw: str) -> str | None:
     """The index form of one MeCab token, or None for a stop token."""
-    # feature_raw is ~5x faster than fugashi's parsed namedtuple; pos fields hold no commas.
+    # feature_raw is much faster than fugashi's parsed namedtuple; pos fields hold no commas.
     fields = feature_raw.split(",", 8)
     pos1 = fields[0]
     pos2 = fields[1] if len(fields) > 1 else ""

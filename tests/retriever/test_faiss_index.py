@@ -37,10 +37,11 @@ def test_remove_readd_filter_and_snapshot(tmp_path):
     assert {h[0] for h in index.search(vectors[0], 5, allowed)} == {10, 11}
     path = tmp_path / "dense.faiss"
     index.save(path)
-    loaded = FaissIndex.load(path, 8, use_gpu=False)
+    loaded = FaissIndex(8, use_gpu=False)
+    loaded.load(path)
     assert len(loaded) == 18 and loaded.search(vectors[9], 1)[0][0] == 9
     with pytest.raises(ValueError):
-        FaissIndex.load(path, 16, use_gpu=False)
+        FaissIndex(16, use_gpu=False).load(path)
 
 
 def test_a_search_leaves_the_callers_openmp_threads_as_they_were():

@@ -7,6 +7,7 @@ import pytest
 from retriever.corpus import Corpus
 from retriever.e5_convert import build_e5_small
 from retriever.embedder import SentenceEmbedder
+from retriever.faiss_index import FaissIndex
 from retriever.indexes import DerivedIndexes
 from retriever.records import Hit, NewChunk
 from retriever.search import HybridRetriever
@@ -47,9 +48,23 @@ def stack(tmp_path, embedder):
             chunks=chunks,
         )
         ids[source] = stored.document_id
-    tokenize = JapaneseTokenizer().tokenize
-    indexes = DerivedIndexes(corpus, tmp_path / "index", embedder.dim, embedder.name, tokenize)
-    return corpus, indexes.open(), HybridRetriever(corpus, embedder, indexes), ids
+    indexes = open_indexes(corpus, tmp_path, embedder)
+    retriever = HybridRetriever(
+        corpus, embedder, indexes, fusion="rrf", dense_weight=0.5, candidates=50, reranker=None
+    )
+    return corpus, indexes, retriever, ids
+
+
+def open_indexes(corpus: Corpus, tmp_path, embedder) -> DerivedIndexes:
+    return DerivedIndexes(
+        corpus,
+        tmp_path / "index",
+        embedder.dim,
+        embedder.name,
+        JapaneseTokenizer().tokenize,
+        new_vector_index=lambda: FaissIndex(embedder.dim, use_gpu=None),
+        poll_interval=0.5,
+    ).open()
 
 
 def top_text(hits: list[Hit]) -> str:
@@ -83,9 +98,7 @@ def test_deleted_document_never_answers_and_snapshot_replays(stack, tmp_path, em
     corpus.delete_document(ids["lighthouse.txt"])  # after the snapshot: must be replayed
     indexes.catch_up(force=True)
     assert all(h.chunk.source != "lighthouse.txt" for h in retriever.search("灯台", 5))
-    reopened = DerivedIndexes(
-        corpus, tmp_path / "index", embedder.dim, embedder.name, JapaneseTokenizer().tokenize
-    ).open()
+    reopened = open_indexes(corpus, tmp_path, embedder)
     assert reopened.seq == corpus.last_seq() and len(reopened.dense) == 2
     assert len(reopened.keyword) == 2
     assert reopened.rebuild() == 2

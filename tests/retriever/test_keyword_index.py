@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-import retriever.keyword_index as keyword_index
+import retriever.keyword_postings as keyword_postings
 from retriever.keyword_index import KeywordIndex
 from retriever.tokenizer import JapaneseTokenizer
 
@@ -136,10 +136,10 @@ def test_incremental_updates_and_merges_match_a_reference(
 ) -> None:
     if merge_often:
         # Tiny thresholds so the base/delta merge and dead-slot compaction run often.
-        monkeypatch.setattr(keyword_index, "_MIN_MERGE_POSTINGS", 5)
-        monkeypatch.setattr(keyword_index, "_MIN_MERGE_DEAD", 3)
+        monkeypatch.setattr(keyword_postings, "_MIN_MERGE_POSTINGS", 5)
+        monkeypatch.setattr(keyword_postings, "_MIN_MERGE_DEAD", 3)
         # And map every ``allowed`` set to slots through the sorted-id lookup.
-        monkeypatch.setattr(keyword_index, "_DICT_LOOKUP_MAX", 0)
+        monkeypatch.setattr(keyword_postings, "_DICT_LOOKUP_MAX", 0)
     rng = random.Random(7)
     # Zipf-like word frequencies: common words take the dense scoring path, rare words the
     # sparse one.

@@ -1,0 +1,50 @@
+"""The seam for dense vector stores: what DerivedIndexes needs from one.
+
+FaissIndex is the store Kotae ships. Another one (an approximate index, a GPU-only index, a
+vector server) is one new class with these methods; the app passes a callable that makes an
+empty one, and DerivedIndexes fills it from the change log or loads its snapshot into it.
+"""
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+
+class VectorIndex(Protocol):
+    """Unit vectors keyed by chunk id, searched by inner product (cosine).
+
+    Not thread-safe: DerivedIndexes serializes updates and searches under its own lock.
+    """
+
+    def __len__(self) -> int:
+        """How many vectors the index holds."""
+        ...
+
+    def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
+        """Store `vectors` (one row per id); an id already present gets the new vector."""
+        ...
+
+    def remove(self, ids: Iterable[int]) -> None:
+        """Forget these ids; ids not present are ignored."""
+        ...
+
+    def search(
+        self, query: np.ndarray, k: int, allowed: np.ndarray | None
+    ) -> list[tuple[int, float]]:
+        """Top-k (id, score) for one query, best first; `allowed` (ids) restricts the
+        candidates before the cut, and an empty `allowed` finds nothing."""
+        ...
+
+    def save(self, path: Path) -> None:
+        """Write a snapshot to `path`, atomically (a reader never sees half a file)."""
+        ...
+
+    def load(self, path: Path) -> None:
+        """Replace the contents with the snapshot at `path`.
+
+        Raises OSError, ValueError or RuntimeError when the snapshot is missing or unusable
+        (another dimension, say); DerivedIndexes then rebuilds from SQL.
+        """
+        ...

@@ -9,7 +9,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from app.api.deps import KotaeDep
-from app.api.envelope import API_ERRORS, error_responses
+from app.api.envelope import API_ERRORS, domain_error_body, error_responses
 from app.api.params import CollectionName
 from app.api.schemas_ask import ASK_EVENTS
 from app.asking import AskResult
@@ -64,7 +64,7 @@ async def ask(body: AskRequest, kotae: KotaeDep, request: Request) -> Any:
                 else:  # checked text, a sentence at a time (Answerer.stream_answer)
                     yield sse("token", {"text": item})
         except GeneratorError as e:  # headers are sent: the error travels as an event
-            yield sse("error", {"error": {"type": "generator_unavailable", "message": e.message}})
+            yield sse("error", domain_error_body(e))
 
     return StreamingResponse(
         events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"}

@@ -84,7 +84,7 @@ ERROR_TABLE: dict[type[Exception], ErrorKind] = {
 def describe(exc: BaseException) -> ErrorKind | None:
     """The row of the nearest class of ``exc`` in the table; None for an unexpected error."""
     for cls in type(exc).__mro__:
-        kind = ERROR_TABLE.get(cls)  # type: ignore[call-overload]
+        kind = ERROR_TABLE.get(cls)
         if kind is not None:
             return kind
     return None

@@ -170,9 +170,7 @@ def test_embedding_model_mismatch_is_a_configuration_error_with_its_message(tmp_
 
 @pytest.mark.integration
 @pytest.mark.slow
-def test_cli_ask_with_a_wrong_generator_model_prints_one_line_and_exits_2(
-    tmp_path, bad_generator
-):
+def test_cli_ask_with_a_wrong_generator_model_prints_one_line_and_exits_2(tmp_path, bad_generator):
     def kotae(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [sys.executable, "-c", "from app.cli import main; main()", *args],

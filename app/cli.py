@@ -12,11 +12,10 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from app.errors import KotaeError
+from app.errors import describe
 from app.progress import IngestProgress
 from app.settings import get_settings
 from ingest.pipeline import DEFAULT_COLLECTION, IngestReport
-from retriever.errors import DocumentNotFound
 from retriever.records import DocumentInfo, Hit
 
 cli = typer.Typer(
@@ -33,18 +32,20 @@ CollectionOpt = Annotated[str | None, typer.Option("--collection", "-c", help="C
 
 @contextmanager
 def kotae_app() -> Iterator[Any]:
-    """Open the application; turn known failures into a message and exit code 2."""
+    """Open the application; a domain error becomes one line and its exit code (app/errors.py)."""
     # Imported here, as FAISS is: `kotae --help` works, and a missing extra is reported by main().
     from app.kotae import Kotae
-    from retriever.errors import EmbeddingModelMismatch
 
     app = None
     try:
         app = Kotae(get_settings())
         yield app
-    except (KotaeError, EmbeddingModelMismatch, DocumentNotFound) as e:
-        err.print(f"[red]error:[/red] {escape(str(e))}")
-        raise typer.Exit(2) from None
+    except Exception as e:
+        kind = describe(e)
+        if kind is None:
+            raise
+        err.print(f"[red]error:[/red] {escape(str(e))}", soft_wrap=True)
+        raise typer.Exit(kind.exit_code) from None
     finally:
         if app is not None:
             app.close()

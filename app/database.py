@@ -11,7 +11,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 
-from retriever.corpus import make_engine
+from retriever.sql import make_engine
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # Any fixed number: it only has to be the same in every Kotae process.

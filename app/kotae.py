@@ -25,8 +25,10 @@ from ingest.pipeline import IngestPipeline
 from ingest.worker import Worker
 from retriever.corpus import Corpus
 from retriever.embedder import SentenceEmbedder
+from retriever.faiss_index import FaissIndex
 from retriever.indexes import DerivedIndexes
-from retriever.search import CrossEncoderReranker, HybridRetriever
+from retriever.reranker import CrossEncoderReranker
+from retriever.search import HybridRetriever
 from retriever.sentence_similarity import SentenceSimilarity
 from retriever.tokenizer import JapaneseTokenizer
 
@@ -98,13 +100,15 @@ class Kotae:
     @part
     def indexes(self) -> DerivedIndexes:
         """Opening them refuses a corpus embedded with another model."""
-        embedder = self.embedder
+        dim, use_gpu = self.embedder.dim, self.settings.faiss_gpu
         return DerivedIndexes(
             self.corpus,
             self.settings.index_dir,
-            embedder.dim,
-            embedder.name,
+            dim,
+            self.embedder.name,
             JapaneseTokenizer().tokenize,
+            new_vector_index=lambda: FaissIndex(dim, use_gpu=use_gpu),
+            poll_interval=self.settings.index_poll_interval,
         ).open()
 
     @part

@@ -8,7 +8,7 @@ from typing import BinaryIO
 from app.errors import BadRequestError, PayloadTooLargeError
 from ingest.blobs import BlobStore
 from ingest.jobs import Job, JobQueue, NewJobFile
-from ingest.names import BadFileName, upload_source
+from ingest.names import upload_source
 from ingest.pipeline import FileOutcome, discover
 from ingest.sizes import human_size
 
@@ -46,12 +46,9 @@ class QueueService:
 
         Blocking (hashes and writes files): call it off the event loop.
         """
-        try:
-            # The client's relative path is the document's identity: same-named files in two
-            # folders stay two documents.
-            names = [upload_source(u.filename) for u in uploads]
-        except BadFileName as e:
-            raise BadRequestError(str(e)) from e
+        # The client's relative path is the document's identity: same-named files in two
+        # folders stay two documents. A name that could point outside the upload is refused.
+        names = [upload_source(u.filename) for u in uploads]
         twice = sorted(n for n, count in Counter(names).items() if count > 1)
         if twice:
             raise BadRequestError(

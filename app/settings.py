@@ -65,6 +65,10 @@ class Settings(BaseSettings):
     dense_weight: float = Field(default=0.5, ge=0.0, le=1.0)
     # A local sentence-transformers CrossEncoder folder that reorders the fused candidates.
     reranker_model: Path | None = None
+    # FAISS on the GPU: unset = when FAISS sees one.
+    faiss_gpu: bool | None = None
+    # How often a search first looks for changes other processes made (ingest, deletes).
+    index_poll_interval: float = Field(default=0.5, ge=0.0)
 
     @property
     def resolved_database_url(self) -> str:

@@ -1,7 +1,7 @@
 """Errors raised when talking to the answer generator (an OpenAI-compatible server).
 
-Messages are plain and user-facing: they name the URL and say what happened. ``http_status``
-is the status the service should answer with when the error reaches the HTTP edge.
+Messages are plain and user-facing: they name the URL and say what happened. How each reaches
+a user (HTTP status, CLI exit code) is the application's business, not this library's.
 """
 
 from __future__ import annotations
@@ -9,8 +9,6 @@ from __future__ import annotations
 
 class GeneratorError(Exception):
     """Base class: the answer generator could not produce an answer."""
-
-    http_status = 502
 
     def __init__(self, message: str, url: str | None = None) -> None:
         super().__init__(message)
@@ -21,19 +19,13 @@ class GeneratorError(Exception):
 class GeneratorUnavailable(GeneratorError):
     """The server cannot be reached (refused, DNS, dropped connection) or failed with a 5xx."""
 
-    http_status = 503
-
 
 class GeneratorTimeout(GeneratorError):
     """The server did not answer (or stopped streaming) within the time limit."""
 
-    http_status = 504
-
 
 class GeneratorResponseError(GeneratorError):
     """The server rejected the request (4xx) or sent a response we cannot read."""
-
-    http_status = 502
 
     def __init__(self, message: str, url: str | None = None, status_code: int | None = None):
         super().__init__(message, url)

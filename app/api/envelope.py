@@ -9,9 +9,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.errors import KotaeError
-from generator.errors import GeneratorError
-from retriever.errors import DocumentNotFound
+from app.errors import ERROR_TABLE, INTERNAL, describe
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +42,8 @@ ERROR_DESCRIPTIONS = {
     404: "No such resource.",
     413: "The request body is over the size limit.",
     422: "A parameter or a body field fails validation.",
-    500: "Internal error; the server log has the details.",
+    500: "Internal error (the server log has the details), or a configuration error the "
+    "operator must fix (`configuration_error`; the message says what).",
     502: "The answer generator sent a response Kotae cannot use.",
     503: "The answer generator cannot be reached.",
     504: "The answer generator did not answer in time.",
@@ -69,9 +68,19 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
 API_ERRORS = error_responses(401, 413, 500)
 
 
+def error_body(type_: str, message: str) -> dict[str, Any]:
+    """The error envelope: every 4xx/5xx body, and the data of a stream's `error` event."""
+    return ErrorResponse(error=ErrorDetail(type=type_, message=message)).model_dump()
+
+
+def domain_error_body(exc: Exception) -> dict[str, Any]:
+    """The envelope for a domain error, typed by app/errors.py's table."""
+    return error_body((describe(exc) or INTERNAL).type, str(exc))
+
+
 def error_response(status: int, type_: str, message: str) -> JSONResponse:
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return JSONResponse({"error": {"type": type_, "message": message}}, status, headers=headers)
+    return JSONResponse(error_body(type_, message), status, headers=headers)
 
 
 def _validation_message(exc: RequestValidationError) -> str:
@@ -83,17 +92,14 @@ def _validation_message(exc: RequestValidationError) -> str:
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(KotaeError)
-    async def kotae_error(_: Request, exc: KotaeError) -> JSONResponse:
-        return error_response(exc.status, exc.type, str(exc))
+    async def domain_error(_: Request, exc: Exception) -> JSONResponse:
+        kind = describe(exc) or INTERNAL
+        return error_response(kind.status, kind.type, str(exc))
 
-    @app.exception_handler(DocumentNotFound)
-    async def not_found(_: Request, exc: DocumentNotFound) -> JSONResponse:
-        return error_response(404, "not_found", str(exc))
-
-    @app.exception_handler(GeneratorError)
-    async def generator_error(_: Request, exc: GeneratorError) -> JSONResponse:
-        return error_response(exc.http_status, "generator_unavailable", exc.message)
+    # Per class, not in the catch-all below: Starlette answers an `Exception` handler from its
+    # outermost middleware and then re-raises, logging a traceback for every 404.
+    for error_class in ERROR_TABLE:
+        app.add_exception_handler(error_class, domain_error)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:

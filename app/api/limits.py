@@ -6,6 +6,7 @@ import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+from app.api.envelope import error_body
 from app.api.file_links import valid_file_link
 
 Scope = MutableMapping[str, Any]
@@ -28,7 +29,7 @@ class BodyTooLarge(BaseException):
 
 
 async def send_error(send: Send, status: int, type_: str, message: str) -> None:
-    body = json.dumps({"error": {"type": type_, "message": message}}).encode()
+    body = json.dumps(error_body(type_, message)).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     if status == 401:
         headers.append((b"www-authenticate", b"Bearer"))

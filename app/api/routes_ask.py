@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 
 from app.api.deps import KotaeDep
-from app.api.envelope import API_ERRORS, ErrorResponse, error_responses
+from app.api.envelope import API_ERRORS, ErrorResponse, domain_error_body, error_responses
 from app.api.event_streams import EventStream
 from app.asking import AskResult
 from app.schemas.ask import AskRequest, AskResponse, AskToken
@@ -55,7 +55,7 @@ async def ask(body: AskRequest, kotae: KotaeDep, request: Request) -> Any:
                 else:  # checked text, a sentence at a time (Answerer.stream_answer)
                     yield sse("token", AskToken(text=item).model_dump())
         except GeneratorError as e:  # headers are sent: the error travels as an event
-            yield sse("error", {"error": {"type": "generator_unavailable", "message": e.message}})
+            yield sse("error", domain_error_body(e))
 
     return StreamingResponse(
         events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"}

@@ -41,7 +41,7 @@ def readyz(request: Request) -> JSONResponse:
         state.kotae.corpus.last_seq()
     except Exception as e:  # the database is what readiness depends on
         return JSONResponse({"status": "database unavailable", "detail": str(e)}, 503)
-    return JSONResponse({"status": "ready", "chunks": len(state.kotae.indexes.dense)})
+    return JSONResponse({"status": "ready", "chunks": state.kotae.indexes.chunk_count})
 
 
 @router.get(

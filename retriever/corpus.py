@@ -23,6 +23,7 @@ from retriever.schema import (
     DocumentRow,
     MetaRow,
     StagedChunkRow,
+    require_tables,
     utcnow,
 )
 
@@ -86,7 +87,7 @@ class Corpus:
 
     def __init__(self, url: str) -> None:
         self.engine = make_engine(url)
-        Base.metadata.create_all(self.engine)
+        require_tables(self.engine, Base.metadata)  # made by the migrations, never here
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     def session(self) -> Session:

@@ -45,8 +45,7 @@ def require_tables(engine: Engine, metadata: MetaData) -> None:
         tables = "table" if len(missing) == 1 else "tables"
         raise SchemaMissing(
             f"the database at {engine.url!r} has no {tables} {', '.join(missing)}: its schema is"
-            " made by the migrations; run any kotae command (it upgrades the database) or"
-            " app.database.upgrade_database(url)"
+            " made by the migrations; run any kotae command, which upgrades the database first"
         )
 
 

@@ -1,7 +1,8 @@
 """Schema migrations with Alembic: every process upgrades the database to head before use.
 
 Processes of different ages share one database (API processes, workers), so the schema
-changes only through numbered migrations in app/migrations/versions.
+is created and changed only by the numbered migrations in app/migrations/versions; the
+libraries never create tables (Corpus and JobQueue refuse a database that lacks them).
 """
 
 from pathlib import Path

@@ -44,7 +44,7 @@ class ArchiveLimits:
     embedded in a Word document); they are never opened, only counted.
     """
 
-    max_unzipped_bytes: int = 200 * _MB
+    max_unzipped_bytes: int  # the application sets it from its settings
     max_entries: int = 5_000
     max_ratio: int = 100
     ratio_floor: int = 1 * _MB

@@ -146,8 +146,8 @@ def _strip_span(text: str, start: int, end: int) -> tuple[int, int] | None:
 def chunk_pages(
     pages: list[str],
     count_tokens: Callable[[str], int],
-    max_tokens: int = 256,
-    overlap_tokens: int = 48,
+    max_tokens: int,
+    overlap_tokens: int,
 ) -> list[TextChunk]:
     """Pack whole sentences of the (normalized) pages into chunks of at most ``max_tokens``.
 

@@ -16,56 +16,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, or_, select, update
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import or_, select, update
 
+from ingest.job_tables import JobFileRow, JobRow
 from retriever.corpus import Corpus
-from retriever.schema import Base, Id, utcnow
+from retriever.schema import require_tables, utcnow
 
 MAX_FILE_ATTEMPTS = 3
 FINISHED_FILE_STATES = ("added", "updated", "unchanged", "duplicate", "failed", "skipped")
 NOT_INGESTED = ("failed", "skipped")
-
-
-class JobRow(Base):
-    __tablename__ = "jobs"
-
-    id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    collection: Mapped[str] = mapped_column(String(200))
-    status: Mapped[str] = mapped_column(String(20), index=True)
-    files_total: Mapped[int] = mapped_column(Integer, default=0)
-    files_done: Mapped[int] = mapped_column(Integer, default=0)
-    chunks: Mapped[int] = mapped_column(Integer, default=0)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    worker: Mapped[str | None] = mapped_column(String(100), nullable=True)
-    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    error: Mapped[str | None] = mapped_column(Text, nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, onupdate=utcnow
-    )
-
-
-class JobFileRow(Base):
-    __tablename__ = "job_files"
-    __table_args__ = {"sqlite_autoincrement": True}  # noqa: RUF012 - SQLAlchemy reads it
-
-    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
-    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), index=True)
-    name: Mapped[str] = mapped_column(String(1000))
-    blob: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    path: Mapped[str | None] = mapped_column(String(2000), nullable=True)
-    size: Mapped[int] = mapped_column(Integer, default=0)
-    status: Mapped[str] = mapped_column(String(20), default="queued")
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    error: Mapped[str | None] = mapped_column(Text, nullable=True)
-    document_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    chunks: Mapped[int] = mapped_column(Integer, default=0)
-    # Progress of the file being ingested: chunks embedded so far (resumed ones included),
-    # of how many, and how many an earlier, interrupted attempt had already embedded.
-    chunks_done: Mapped[int] = mapped_column(Integer, default=0)
-    chunks_total: Mapped[int] = mapped_column(Integer, default=0)
-    chunks_resumed: Mapped[int] = mapped_column(Integer, default=0)
 
 
 @dataclass(frozen=True)
@@ -127,10 +86,12 @@ def _file(row: JobFileRow) -> JobFile:
 
 
 class JobQueue:
-    def __init__(self, corpus: Corpus, stale_after: float = 30.0) -> None:
+    """The job tables must exist: the migrations create them (app.database.upgrade_database)."""
+
+    def __init__(self, corpus: Corpus, stale_after: float) -> None:
+        require_tables(corpus.engine, JobRow.metadata)
         self.corpus = corpus
         self.stale_after = timedelta(seconds=stale_after)
-        Base.metadata.create_all(corpus.engine, tables=[JobRow.__table__, JobFileRow.__table__])  # type: ignore[list-item]
 
     def enqueue(self, collection: str, files: list[NewJobFile]) -> str:
         job_id = uuid.uuid4().hex

@@ -2,7 +2,7 @@
 
 import pathlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ingest.archive import ArchiveLimits
 from ingest.docx import read_docx
@@ -45,11 +45,11 @@ _FORMAT_NAMES = {
 class LoadLimits:
     """How far one file may expand: its extracted text, and a zip-based file's contents.
 
-    The defaults suit the default 100 MB file limit; the application sets them from its settings.
+    The application sets them from its settings.
     """
 
-    max_text_chars: int = 100 * 1024 * 1024
-    archive: ArchiveLimits = field(default_factory=ArchiveLimits)
+    max_text_chars: int
+    archive: ArchiveLimits
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,7 @@ class LoadedDocument:
     encoding: str | None = None
 
 
-def load_path(path: pathlib.Path, limits: LoadLimits = LoadLimits()) -> LoadedDocument:
+def load_path(path: pathlib.Path, limits: LoadLimits) -> LoadedDocument:
     """Read ``path`` and load it with :func:`load_bytes`."""
     try:
         data = path.read_bytes()
@@ -75,7 +75,7 @@ def load_path(path: pathlib.Path, limits: LoadLimits = LoadLimits()) -> LoadedDo
     return load_bytes(data, path.name, limits)
 
 
-def load_bytes(data: bytes, filename: str, limits: LoadLimits = LoadLimits()) -> LoadedDocument:
+def load_bytes(data: bytes, filename: str, limits: LoadLimits) -> LoadedDocument:
     """Load a file's bytes; ``filename`` gives the suffix and the fallback title.
 
     Raises UnsupportedFileError for unknown or binary content, LoadError for empty, damaged,

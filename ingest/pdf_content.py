@@ -1,8 +1,8 @@
 """How much page content pypdf would parse to extract a page's text, forms drawn included.
 
-pypdf parses content in Python at several seconds a megabyte, and draws a form XObject again at
-each use: a 1 KB file whose page draws a 100 KB form 40 times took 7 s, 10,000 times would take
-half an hour. Measuring first lets the PDF loader refuse such a file before parsing it.
+pypdf parses content in Python, slowly, and draws a form XObject again at each use: a file of a
+kilobyte whose page draws a large form thousands of times holds a worker for a very long time.
+Measuring first lets the PDF loader refuse such a file before parsing it.
 """
 
 import re

@@ -1,119 +1,35 @@
 """The ingest pipeline: load → normalize → chunk → embed → store.
 
-One file's failure never stops the rest. A file of more than one batch of chunks is
-embedded and kept batch by batch (staged, invisible to search), with progress reported
-and `stop` checked between batches; an interrupted file resumes from its staged batches
-and becomes searchable, replacing any earlier version, only once all are embedded.
+One file's failure never stops the rest. Chunks of several small files are embedded and
+stored together; a file of more than one batch of chunks goes through ingest/staging.py.
 """
 
 import hashlib
-import logging
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Protocol
-
-import numpy as np
 
 from ingest.archive import ArchiveLimits
-from ingest.chunking import TextChunk, chunk_pages, join_pages
+from ingest.chunking import chunk_pages, join_pages
 from ingest.errors import FileTooLargeError, IngestError, UnsupportedFileError
-from ingest.loaders import (
-    SUPPORTED_SUFFIXES,
-    LoadedDocument,
-    LoadLimits,
-    check_text_size,
-    load_bytes,
-)
+from ingest.files import discover, read_files
+from ingest.loaders import SUPPORTED_SUFFIXES, LoadLimits, check_text_size, load_bytes
 from ingest.normalize import normalize_text
+from ingest.records import (
+    FileInput,
+    FileOutcome,
+    IngestInterrupted,
+    IngestReport,
+    PreparedFile,
+    ProgressListener,
+    StopSignal,
+)
 from ingest.sizes import human_size
+from ingest.staging import StagedIngest, new_chunks
 from retriever.corpus import Corpus
 from retriever.embedder import Embedder
-from retriever.records import NewChunk
 
 DEFAULT_COLLECTION = "default"
-STAGING_ATTEMPTS = 3
-log = logging.getLogger(__name__)
-
-
-class IngestInterrupted(Exception):
-    """`stop` was set between two batches of a file; its embedded batches stay staged."""
-
-
-@dataclass(frozen=True)
-class FileOutcome:
-    source: str
-    # "added" | "updated" | "unchanged" | "duplicate" | "failed" | "skipped"
-    outcome: str
-    chunks: int = 0
-    reason: str | None = None
-    document_id: int | None = None
-
-
-@dataclass
-class IngestReport:
-    files: list[FileOutcome] = field(default_factory=list)
-    seconds: float = 0.0
-
-    def count(self, outcome: str) -> int:
-        return sum(1 for f in self.files if f.outcome == outcome)
-
-    @property
-    def chunks(self) -> int:
-        return sum(f.chunks for f in self.files if f.outcome in ("added", "updated"))
-
-    @property
-    def failed(self) -> list[FileOutcome]:
-        return [f for f in self.files if f.outcome == "failed"]
-
-
-class StopSignal(Protocol):
-    def is_set(self) -> bool: ...
-
-
-class ProgressListener(Protocol):
-    def started(self, total_files: int) -> None: ...
-    def file_done(self, outcome: FileOutcome) -> None: ...
-    def file_progress(self, source: str, done: int, total: int, resumed: int) -> None:
-        """Chunks of a large file embedded so far (`resumed` of them by an earlier attempt)."""
-
-
-@dataclass(frozen=True)
-class FileInput:
-    """One file to ingest: where it came from (its identity in the collection) and its bytes."""
-
-    source: str
-    name: str
-    data: bytes
-
-
-@dataclass
-class _Prepared:
-    item: FileInput
-    content_hash: str
-    document: LoadedDocument
-    page_offsets: list[int]
-    chunks: list[TextChunk]
-
-
-def discover(paths: Iterable[Path]) -> tuple[list[Path], list[FileOutcome]]:
-    """Expand folders recursively (hidden entries skipped); report missing paths as failures."""
-    files: list[Path] = []
-    missing: list[FileOutcome] = []
-    for path in paths:
-        if path.is_dir():
-            files.extend(
-                p
-                for p in sorted(path.rglob("*"))
-                if p.is_file()
-                and not any(part.startswith(".") for part in p.relative_to(path).parts)
-            )
-        elif path.is_file():
-            files.append(path)
-        else:
-            missing.append(FileOutcome(str(path), "failed", reason="no such file or folder"))
-    return files, missing
 
 
 def sha256(data: bytes) -> str:
@@ -125,22 +41,23 @@ class IngestPipeline:
         self,
         corpus: Corpus,
         embedder: Embedder,
-        chunk_tokens: int = 200,
-        overlap_tokens: int = 40,
-        max_file_bytes: int = 100 * 1024 * 1024,
-        embed_batch_chunks: int = 64,
-        max_text_chars: int = 100 * 1024 * 1024,
-        max_unzipped_bytes: int = 200 * 1024 * 1024,
+        *,
+        chunk_tokens: int,
+        overlap_tokens: int,
+        max_file_bytes: int,
+        embed_batch_chunks: int,
+        max_text_chars: int,
+        max_unzipped_bytes: int,
     ) -> None:
         self.corpus = corpus
         self.embedder = embedder
-        prompt_tokens = int(getattr(embedder, "prompt_tokens", 2))
-        self.chunk_tokens = min(chunk_tokens, embedder.max_tokens - prompt_tokens)
+        self.chunk_tokens = min(chunk_tokens, embedder.max_tokens - embedder.prompt_tokens)
         self.overlap_tokens = overlap_tokens
         self.max_file_bytes = max_file_bytes
         # Bounds one embedding call and one transaction: the time a shutdown waits for.
         self.embed_batch_chunks = max(1, embed_batch_chunks)
         self.load_limits = LoadLimits(max_text_chars, ArchiveLimits(max_unzipped_bytes))
+        self.staged = StagedIngest(corpus, embedder, self.embed_batch_chunks)
 
     def ingest_paths(
         self,
@@ -149,24 +66,8 @@ class IngestPipeline:
         progress: ProgressListener | None = None,
     ) -> IngestReport:
         files, missing = discover(paths)
-        return self.ingest_files(self._read_files(files), len(files), collection, progress, missing)
-
-    def _read_files(self, files: list[Path]) -> Iterator[FileInput | FileOutcome]:
-        for path in files:
-            source = str(path.resolve())
-            size = path.stat().st_size
-            if size > self.max_file_bytes:
-                limit = human_size(self.max_file_bytes)
-                reason = f"file is {human_size(size)}, over the {limit} limit"
-                yield FileOutcome(source, "failed", reason=reason)
-            elif path.suffix and path.suffix.lower() not in SUPPORTED_SUFFIXES:
-                reason = f"unsupported file type '{path.suffix.lower()}'"
-                yield FileOutcome(source, "skipped", reason=reason)
-            else:
-                try:
-                    yield FileInput(source, path.name, path.read_bytes())
-                except OSError as e:
-                    yield FileOutcome(source, "failed", reason=f"cannot read file: {e.strerror}")
+        items = read_files(files, self.max_file_bytes)
+        return self.ingest_files(items, len(files), collection, progress, missing)
 
     def ingest_files(
         self,
@@ -193,7 +94,7 @@ class IngestPipeline:
 
         for outcome in earlier:
             record(outcome)
-        batch: list[_Prepared] = []
+        batch: list[PreparedFile] = []
 
         def flush() -> None:
             for outcome in self._embed_and_store(batch, collection):
@@ -212,7 +113,7 @@ class IngestPipeline:
                 record(prepared)
             elif len(prepared.chunks) > self.embed_batch_chunks:
                 flush()
-                record(self._ingest_staged(prepared, collection, progress, stop))
+                record(self.staged.ingest(prepared, collection, progress, stop))
             else:
                 batch.append(prepared)
                 if sum(len(p.chunks) for p in batch) >= self.embed_batch_chunks:
@@ -223,7 +124,7 @@ class IngestPipeline:
 
     def _prepare(
         self, item: FileInput, content_hash: str, collection: str, stop: StopSignal | None = None
-    ) -> _Prepared | FileOutcome:
+    ) -> PreparedFile | FileOutcome:
         existing = self.corpus.find_document(collection, item.source)
         if existing and existing.status == "ready" and existing.content_hash == content_hash:
             return FileOutcome(item.source, "unchanged", existing.chunks, document_id=existing.id)
@@ -259,7 +160,7 @@ class IngestPipeline:
             return self._failed(item, collection, content_hash, str(e))
         except IngestError as e:
             return self._failed(item, collection, content_hash, str(e))
-        return _Prepared(item, content_hash, document, offsets, chunks)
+        return PreparedFile(item, content_hash, document, offsets, chunks)
 
     def _failed(
         self, item: FileInput, collection: str, content_hash: str, reason: str
@@ -273,66 +174,7 @@ class IngestPipeline:
         )
         return FileOutcome(item.source, "failed", reason=reason)
 
-    def _staging_key(self, chunks: Sequence[TextChunk]) -> str:
-        """What the staged embeddings depend on: the model and every chunk's text and place."""
-        digest = hashlib.sha256(f"{self.embedder.name}\0{self.embedder.dim}".encode())
-        for c in chunks:
-            place = f"\0{c.char_start}:{c.char_end}:{c.page_start}:{c.page_end}:{c.token_count}\0"
-            digest.update(place.encode())
-            digest.update(c.text.encode("utf-8"))
-        return digest.hexdigest()
-
-    def _ingest_staged(
-        self,
-        p: _Prepared,
-        collection: str,
-        progress: ProgressListener | None,
-        stop: StopSignal | None,
-    ) -> FileOutcome:
-        """Embed a large file batch by batch, resuming from what an earlier attempt staged."""
-        key = self._staging_key(p.chunks)
-        total = len(p.chunks)
-        for _ in range(STAGING_ATTEMPTS):
-            staged = self.corpus.staged_ordinals(key)
-            resumed = done = len(staged)
-            if resumed:
-                log.info("%s: resuming at %d of %d chunks", p.item.source, resumed, total)
-            if progress:
-                progress.file_progress(p.item.source, done, total, resumed)
-            for start in range(0, total, self.embed_batch_chunks):
-                missing = [
-                    i for i in range(start, min(start + self.embed_batch_chunks, total))
-                    if i not in staged
-                ]  # fmt: skip
-                if not missing:
-                    continue
-                if stop is not None and stop.is_set():
-                    raise IngestInterrupted(f"{p.item.source}: stopped at {done} of {total} chunks")
-                chunks = [p.chunks[i] for i in missing]
-                vectors = self.embedder.encode_passages([c.text for c in chunks])
-                self.corpus.stage_chunks(key, missing, _new_chunks(chunks, vectors))
-                done += len(missing)
-                if progress:
-                    progress.file_progress(p.item.source, done, total, resumed)
-            stored = self.corpus.store_staged_document(
-                collection=collection,
-                source=p.item.source,
-                title=p.document.title,
-                mime=p.document.mime,
-                content_hash=p.content_hash,
-                size=len(p.item.data),
-                page_offsets=p.page_offsets,
-                key=key,
-                total=total,
-            )
-            if stored is not None:
-                return FileOutcome(
-                    p.item.source, stored.outcome, stored.chunks, document_id=stored.document_id
-                )
-            # Another worker with the same content finished first and took the staged rows.
-        raise IngestError("the file's embedded chunks kept disappearing; try again")
-
-    def _embed_and_store(self, batch: list[_Prepared], collection: str) -> list[FileOutcome]:
+    def _embed_and_store(self, batch: list[PreparedFile], collection: str) -> list[FileOutcome]:
         if not batch:
             return []
         texts = [c.text for p in batch for c in p.chunks]
@@ -340,7 +182,7 @@ class IngestPipeline:
         outcomes = []
         offset = 0
         for p in batch:
-            chunks = _new_chunks(p.chunks, vectors[offset : offset + len(p.chunks)])
+            chunks = new_chunks(p.chunks, vectors[offset : offset + len(p.chunks)])
             offset += len(p.chunks)
             stored = self.corpus.store_document(
                 collection=collection,
@@ -363,7 +205,7 @@ class IngestPipeline:
 def _stoppable(count_tokens: Callable[[str], int], stop: StopSignal | None) -> Callable[[str], int]:
     """Token counting that raises IngestInterrupted once `stop` is set.
 
-    Chunking a file of tens of MB takes minutes (~10 s for 5 MB); a shutdown must not wait.
+    Chunking a file of tens of MB takes minutes; a shutdown must not wait.
     """
     if stop is None:
         return count_tokens
@@ -374,18 +216,3 @@ def _stoppable(count_tokens: Callable[[str], int], stop: StopSignal | None) -> C
         return count_tokens(text)
 
     return count
-
-
-def _new_chunks(chunks: Sequence[TextChunk], vectors: np.ndarray) -> list[NewChunk]:
-    return [
-        NewChunk(
-            text=c.text,
-            char_start=c.char_start,
-            char_end=c.char_end,
-            page_start=c.page_start,
-            page_end=c.page_end,
-            token_count=c.token_count,
-            embedding=vector,
-        )
-        for c, vector in zip(chunks, vectors, strict=True)
-    ]

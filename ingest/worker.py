@@ -18,7 +18,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ingest.blobs import BlobStore
 from ingest.jobs import JobFile, JobQueue
-from ingest.pipeline import FileInput, FileOutcome, IngestInterrupted, IngestPipeline
+from ingest.pipeline import IngestPipeline
+from ingest.records import FileInput, FileOutcome, IngestInterrupted
 
 log = logging.getLogger(__name__)
 
@@ -59,11 +60,12 @@ class Worker:
         queue: JobQueue,
         pipeline: IngestPipeline,
         blobs: BlobStore,
+        *,
+        sweep_interval: float,
+        sweep: Callable[[], None] | None = None,
         on_change: Callable[[], None] | None = None,
         poll_interval: float = 0.5,
         heartbeat_interval: float | None = None,
-        sweep: Callable[[], None] | None = None,
-        sweep_interval: float = 600.0,
     ) -> None:
         self.queue = queue
         self.pipeline = pipeline

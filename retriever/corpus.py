@@ -18,6 +18,7 @@ from retriever.schema import (
     DocumentRow,
     MetaRow,
     StagedChunkRow,
+    require_tables,
     utcnow,
 )
 from retriever.sql import lock_change_log, make_engine
@@ -40,7 +41,7 @@ class Corpus(ChunkRows, ChunkStaging):
 
     def __init__(self, url: str) -> None:
         self.engine = make_engine(url)
-        Base.metadata.create_all(self.engine)
+        require_tables(self.engine, Base.metadata)  # made by the migrations, never here
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     def collection_id(self, session: Session, name: str) -> int:

@@ -14,6 +14,8 @@ class Embedder(Protocol):
     name: str
     dim: int
     max_tokens: int
+    # Of max_tokens, what the passage prompt and the special tokens take: a chunk gets the rest.
+    prompt_tokens: int
 
     def encode_passages(self, texts: Sequence[str]) -> np.ndarray: ...
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray: ...

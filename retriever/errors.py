@@ -11,3 +11,7 @@ class DocumentNotFound(RetrieverError, LookupError):
 
 class EmbeddingModelMismatch(RetrieverError):
     """The stored embeddings were made by another model than the configured one."""
+
+
+class SchemaMissing(RetrieverError):
+    """The database lacks tables the migrations make: it was never upgraded (or is too old)."""

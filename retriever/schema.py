@@ -10,11 +10,16 @@ from sqlalchemy import (
     Index,
     Integer,
     LargeBinary,
+    MetaData,
     String,
     Text,
     UniqueConstraint,
+    inspect,
 )
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from retriever.errors import SchemaMissing
 
 # SQLite only autoincrements INTEGER PRIMARY KEY; PostgreSQL wants BIGINT for large corpora.
 Id = BigInteger().with_variant(Integer(), "sqlite")
@@ -26,6 +31,22 @@ def utcnow() -> datetime:
 
 class Base(DeclarativeBase):
     pass
+
+
+def require_tables(engine: Engine, metadata: MetaData) -> None:
+    """Fail at once, naming the remedy, if the migrations have not made these tables.
+
+    The schema is created and changed only by the migrations (app.database.upgrade_database,
+    which every kotae command runs first); without this a missing table shows up as an
+    obscure SQL error at the first query.
+    """
+    missing = sorted(set(metadata.tables) - set(inspect(engine).get_table_names()))
+    if missing:
+        tables = "table" if len(missing) == 1 else "tables"
+        raise SchemaMissing(
+            f"the database at {engine.url!r} has no {tables} {', '.join(missing)}: its schema is"
+            " made by the migrations; run any kotae command, which upgrades the database first"
+        )
 
 
 class CollectionRow(Base):

@@ -130,6 +130,24 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return create_postgres_database()
 
 
+def migrate(url: str) -> str:
+    """The one way tests get a schema: the migrations, run as every Kotae process runs them.
+
+    Corpus and JobQueue never create tables; a test that builds one on a fresh database goes
+    through here (or through a kotae process, which migrates at start).
+    """
+    from app.database import upgrade_database
+
+    upgrade_database(url)
+    return url
+
+
+@pytest.fixture
+def migrated_url(database_url: str) -> str:
+    """`database_url` (SQLite file and PostgreSQL) with the schema at the newest revision."""
+    return migrate(database_url)
+
+
 VLLM_MAX_MODEL_LEN = 2048
 
 

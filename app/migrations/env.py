@@ -3,11 +3,13 @@
 from alembic import context
 from sqlalchemy import Connection, engine_from_config, pool
 
-import ingest.jobs  # noqa: F401 - registers the job tables on the shared metadata
-from retriever.schema import Base
+import ingest.job_tables
+import retriever.schema
 
 config = context.config
-target_metadata = Base.metadata
+# Each package owns its tables on its own metadata (no foreign key crosses them); Alembic
+# compares the database with both.
+target_metadata = [retriever.schema.Base.metadata, ingest.job_tables.metadata]
 
 
 def migrate(connection: Connection) -> None:

@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 from sqlalchemy import func, select
 
-from ingest.jobs import JobFileRow, JobRow
+from ingest.job_tables import JobFileRow, JobRow
 from retriever.corpus import Corpus
 from retriever.schema import ChangeRow, ChunkRow, CollectionRow, DocumentRow
 from tests.conftest import ROOT, free_port

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from ingest.jobs import JobFileRow
+from ingest.job_tables import JobFileRow
 from retriever.corpus import Corpus
 from retriever.schema import DocumentRow, StagedChunkRow
 from tests.app.cluster import base_env, enqueue_cli, start_worker

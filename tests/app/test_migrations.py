@@ -4,9 +4,11 @@ import pytest
 from alembic import command
 from sqlalchemy import create_engine, inspect, text
 
-import ingest.jobs  # noqa: F401 - the job tables are part of the schema
 from app.database import alembic_config, upgrade_database
+from ingest.jobs import JobQueue
 from retriever.corpus import Corpus
+from retriever.errors import SchemaMissing
+from tests.conftest import migrate
 
 pytestmark = pytest.mark.integration
 
@@ -42,10 +44,26 @@ def test_a_0001_database_gains_staging_and_progress_and_keeps_its_jobs(database_
 
 
 def test_a_database_made_by_the_library_is_adopted(database_url):
-    Corpus(database_url).engine.dispose()  # create_all: today's tables, no revision
+    # Before the migrations existed the library made the tables itself: today's tables and
+    # no revision, which is what the migrations leave without their alembic_version row.
+    migrate(database_url)
+    engine = create_engine(database_url)
+    with engine.begin() as c:
+        c.execute(text("DROP TABLE alembic_version"))
     upgrade_database(database_url)
     upgrade_database(database_url)  # and again: a no-op
-    engine = create_engine(database_url)
     with engine.connect() as c:
         assert c.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0002"
     engine.dispose()
+
+
+def test_the_stores_refuse_a_database_the_migrations_have_not_made(database_url):
+    with pytest.raises(SchemaMissing, match="made by the migrations"):
+        Corpus(database_url)
+    command.upgrade(alembic_config(database_url), "0001")  # behind: no staged_chunks yet
+    with pytest.raises(SchemaMissing, match="staged_chunks"):
+        Corpus(database_url)
+    upgrade_database(database_url)
+    corpus = Corpus(database_url)
+    JobQueue(corpus, stale_after=30.0)
+    corpus.engine.dispose()

@@ -14,7 +14,8 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from ingest.jobs import JobFileRow, JobQueue, NewJobFile
+from ingest.job_tables import JobFileRow
+from ingest.jobs import JobQueue, NewJobFile
 from retriever.corpus import Corpus
 from retriever.schema import ChangeRow
 from tests.app.cluster import (
@@ -153,7 +154,7 @@ def test_two_workers_two_apis_on_one_postgres(tmp_path: Path):
         wait_ready(api_a)
         wait_ready(api_b)
         corpus = Corpus(url)
-        queue = JobQueue(corpus)
+        queue = JobQueue(corpus, stale_after=30.0)
         job_ids = [
             queue.enqueue(
                 "shared",

@@ -24,13 +24,14 @@ from reportlab.pdfgen import canvas
 
 from ingest.errors import IngestError
 from ingest.loaders import SUPPORTED_SUFFIXES, LoadLimits, load_bytes
+from tests.ingest.limits import LIMITS as DEFAULT_LIMITS
 from tests.ingest.test_pdf_bombs import bomb_pdf
 
 SEEDS_JA = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "seeds-ja"
 EXPLORE = os.environ.get("KOTAE_FUZZ_EXAMPLES")
 EXAMPLES = int(EXPLORE) if EXPLORE else 600
 # Small limits, so that mutations that inflate a file meet them often.
-LIMITS = LoadLimits(max_text_chars=200_000)
+LIMITS = LoadLimits(max_text_chars=200_000, archive=DEFAULT_LIMITS.archive)
 JA = "東京は日本の首都です。春には桜が咲き、多くの人が花見を楽しみます。"
 EN = "Retrieval-augmented generation finds passages first, then answers."
 

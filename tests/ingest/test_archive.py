@@ -12,6 +12,7 @@ from ingest.archive import ArchiveLimits, check_archive
 from ingest.errors import FileTooLargeError, IngestError, LoadError
 from ingest.loaders import LoadLimits, load_bytes
 from tests.ingest import archives
+from tests.ingest.limits import LIMITS
 
 ROOT = Path(__file__).resolve().parents[2]
 # Peak memory a refused bomb may add to the process; the same 1 MB file inflated in memory
@@ -23,6 +24,7 @@ import json, sys
 from pathlib import Path
 from ingest.errors import IngestError
 from ingest.loaders import load_path
+from tests.ingest.limits import LIMITS
 
 def peak_mb():
     # VmHWM, not ru_maxrss: across exec Linux keeps the parent's (pytest's) high-water mark
@@ -32,7 +34,7 @@ def peak_mb():
 
 before = peak_mb()
 try:
-    document = load_path(Path(sys.argv[1]))
+    document = load_path(Path(sys.argv[1]), LIMITS)
     result = {"loaded": document.title}
 except IngestError as error:
     result = {"error": type(error).__name__, "reason": str(error)}
@@ -99,21 +101,24 @@ def test_size_limit_holds_per_part_and_in_total() -> None:
 @pytest.mark.unit
 def test_entry_count_is_checked_before_the_directory_is_parsed() -> None:
     with pytest.raises(LoadError, match=r"^DOCX refused: over 5000 entries in the archive$"):
-        load_bytes(archives.many_entries(10_000), "many.docx")
+        load_bytes(archives.many_entries(10_000), "many.docx", LIMITS)
 
 
 @pytest.mark.unit
 def test_compression_ratio_is_bounded() -> None:
     with pytest.raises(LoadError, match=r"customXml/padding.xml expands over 100 times"):
-        load_bytes(archives.high_ratio(), "padded.docx")
+        load_bytes(archives.high_ratio(), "padded.docx", LIMITS)
 
 
 @pytest.mark.unit
 def test_nested_archives_are_refused_outside_the_embeddings_folder() -> None:
     with pytest.raises(LoadError, match=r"^DOCX refused: word/media/inner.zip is a nested archive"):
-        load_bytes(archives.nested_zip("word/media/"), "nested.docx")
+        load_bytes(archives.nested_zip("word/media/"), "nested.docx", LIMITS)
     # Word keeps embedded workbooks (zip files) in word/embeddings/: never opened, not refused.
-    assert load_bytes(archives.nested_zip("word/embeddings/"), "chart.docx").title == "導入と目的"
+    assert (
+        load_bytes(archives.nested_zip("word/embeddings/"), "chart.docx", LIMITS).title
+        == "導入と目的"
+    )
 
 
 @pytest.mark.unit
@@ -125,15 +130,15 @@ def test_bzip2_and_lzma_entries_are_refused() -> None:
     with zipfile.ZipFile(out, "w", zipfile.ZIP_BZIP2) as archive:
         archive.writestr("word/document.xml", b"<a/>")
     with pytest.raises(LoadError, match="uses compression method 12, not stored or deflated"):
-        load_bytes(out.getvalue(), "odd.docx")
+        load_bytes(out.getvalue(), "odd.docx", LIMITS)
 
 
 @pytest.mark.unit
 def test_limits_are_passed_in_not_read_from_settings() -> None:
     data = archives.word_document()
-    assert load_bytes(data, "ok.docx", LoadLimits()).title == "導入と目的"
+    assert load_bytes(data, "ok.docx", LIMITS).title == "導入と目的"
     with pytest.raises(FileTooLargeError, match=r"^DOCX refused: .* decompresses to over 19 KB$"):
-        load_bytes(data, "ok.docx", LoadLimits(archive=ArchiveLimits(20_000)))
+        load_bytes(data, "ok.docx", LoadLimits(LIMITS.max_text_chars, ArchiveLimits(20_000)))
 
 
 @pytest.mark.unit
@@ -154,7 +159,7 @@ def test_entity_expansion_in_docx_xml_is_not_performed() -> None:
     data = archives.rewrite(archives.word_document(), inject)
     started = time.monotonic()
     try:
-        text = load_bytes(data, "lol.docx").pages[0]
+        text = load_bytes(data, "lol.docx", LIMITS).pages[0]
     except IngestError as error:
         assert str(error).startswith("corrupt DOCX")
     else:
@@ -165,8 +170,8 @@ def test_entity_expansion_in_docx_xml_is_not_performed() -> None:
 @pytest.mark.unit
 def test_docx_without_core_properties_is_titled_by_its_heading_or_name() -> None:
     data = archives.word_document(core_title=None)
-    assert load_bytes(data, "report.docx").title == "導入と目的"  # not "Word Document"
+    assert load_bytes(data, "report.docx", LIMITS).title == "導入と目的"  # not "Word Document"
     no_heading = archives.rewrite(
         data, lambda name, content: content.replace(b"Heading1", b"Normal")
     )
-    assert load_bytes(no_heading, "report.docx").title == "report"
+    assert load_bytes(no_heading, "report.docx", LIMITS).title == "report"

@@ -226,9 +226,9 @@ def test_chunk_pages_without_overlap_partitions_the_sentences() -> None:
 
 @pytest.mark.unit
 def test_empty_pages_produce_nothing() -> None:
-    assert chunk_pages([], chars) == []
-    assert chunk_pages(["", "", ""], chars) == []
-    chunks = chunk_pages(["", "", "唯一の文です。"], chars)
+    assert chunk_pages([], chars, 256, 48) == []
+    assert chunk_pages(["", "", ""], chars, 256, 48) == []
+    chunks = chunk_pages(["", "", "唯一の文です。"], chars, 256, 48)
     assert [(c.text, c.page_start, c.page_end) for c in chunks] == [("唯一の文です。", 3, 3)]
 
 
@@ -270,9 +270,9 @@ def test_count_tokens_called_once_per_sentence_plus_once_per_chunk() -> None:
 @pytest.mark.unit
 def test_bad_arguments() -> None:
     with pytest.raises(ValueError):
-        chunk_pages(["text"], chars, max_tokens=0)
+        chunk_pages(["text"], chars, max_tokens=0, overlap_tokens=48)
     with pytest.raises(ValueError):
-        chunk_pages(["text"], chars, overlap_tokens=-1)
+        chunk_pages(["text"], chars, max_tokens=256, overlap_tokens=-1)
 
 
 @pytest.mark.unit

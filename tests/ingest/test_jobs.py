@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from ingest.jobs import MAX_FILE_ATTEMPTS, JobQueue, NewJobFile
-from ingest.pipeline import FileInput, FileOutcome, IngestReport
+from ingest.records import FileInput, FileOutcome, IngestReport
 from ingest.worker import Worker
 from retriever.corpus import Corpus
 
@@ -53,8 +53,8 @@ def race(racers: list[JobQueue]) -> list[str | None]:
     return won
 
 
-def test_one_claimer_wins_each_race(database_url):
-    racers = queues(database_url, 2)
+def test_one_claimer_wins_each_race(migrated_url):
+    racers = queues(migrated_url, 2)
     for _ in range(8):
         job_id = racers[0].enqueue("c", files(1))
         won = race(racers)
@@ -63,8 +63,8 @@ def test_one_claimer_wins_each_race(database_url):
         assert job is not None and job.status == "running" and job.attempts == 1
 
 
-def test_many_claimers_take_every_job_exactly_once(database_url):
-    producer, *claimers = queues(database_url, 4)
+def test_many_claimers_take_every_job_exactly_once(migrated_url):
+    producer, *claimers = queues(migrated_url, 4)
     job_ids = {producer.enqueue("c", files(1)) for _ in range(24)}
     taken: list[list[str]] = [[] for _ in claimers]
 
@@ -87,8 +87,8 @@ def test_many_claimers_take_every_job_exactly_once(database_url):
     assert all(producer.get(j).attempts == 1 for j in job_ids)  # type: ignore[union-attr]
 
 
-def test_a_silent_worker_is_taken_over_after_stale_after(database_url):
-    old, new = queues(database_url, 2, stale_after=1.0)
+def test_a_silent_worker_is_taken_over_after_stale_after(migrated_url):
+    old, new = queues(migrated_url, 2, stale_after=1.0)
     job_id = old.enqueue("c", files(2))
     assert old.claim("old") == job_id
     assert new.claim("new") is None  # fresh heartbeat: not claimable
@@ -107,8 +107,8 @@ def test_a_silent_worker_is_taken_over_after_stale_after(database_url):
     assert new.get(job_id).status == "done"  # type: ignore[union-attr]
 
 
-def test_a_file_that_kills_its_worker_three_times_fails_and_the_job_goes_on(database_url):
-    (queue,) = queues(database_url, 1, stale_after=0.0)
+def test_a_file_that_kills_its_worker_three_times_fails_and_the_job_goes_on(migrated_url):
+    (queue,) = queues(migrated_url, 1, stale_after=0.0)
     job_id = queue.enqueue("c", files(2))
     for attempt in range(1, MAX_FILE_ATTEMPTS + 1):
         assert queue.claim(f"worker-{attempt}") == job_id  # stale_after 0: the last one "died"
@@ -129,8 +129,8 @@ def test_a_file_that_kills_its_worker_three_times_fails_and_the_job_goes_on(data
     assert job is not None and (job.files_done, job.files_total, job.chunks) == (2, 2, 2)
 
 
-def test_finish_file_counts_once(database_url):
-    first, second = queues(database_url, 2)
+def test_finish_file_counts_once(migrated_url):
+    first, second = queues(migrated_url, 2)
     job_id = first.enqueue("c", files(2))
     first.claim("w")
     file = first.next_file(job_id)
@@ -145,8 +145,8 @@ def test_finish_file_counts_once(database_url):
     assert job.files[1].status == "queued"
 
 
-def test_release_puts_the_job_back_for_any_worker(database_url):
-    first, second = queues(database_url, 2)
+def test_release_puts_the_job_back_for_any_worker(migrated_url):
+    first, second = queues(migrated_url, 2)
     job_id = first.enqueue("c", files(1))
     assert first.claim("a") == job_id
     assert not second.release(job_id, "b")  # only the owner can release
@@ -174,7 +174,7 @@ class SlowPipeline:
 
 
 def start_worker(queue: JobQueue, pipeline: SlowPipeline, job_id: str) -> list[str]:
-    worker = Worker(queue, pipeline, blobs=None, heartbeat_interval=60)  # type: ignore[arg-type]
+    worker = Worker(queue, pipeline, blobs=None, sweep_interval=600.0, heartbeat_interval=60)  # type: ignore[arg-type]
     worker.name = "slow"
     assert queue.claim(worker.name) == job_id
     ended: list[str] = []
@@ -183,8 +183,8 @@ def start_worker(queue: JobQueue, pipeline: SlowPipeline, job_id: str) -> list[s
     return ended
 
 
-def test_worker_leaves_a_job_taken_over_after_the_file_in_hand(database_url, tmp_path):
-    slow_queue, fast_queue = queues(database_url, 2, stale_after=0.5)
+def test_worker_leaves_a_job_taken_over_after_the_file_in_hand(migrated_url, tmp_path):
+    slow_queue, fast_queue = queues(migrated_url, 2, stale_after=0.5)
     job_id = slow_queue.enqueue("c", real_files(tmp_path, 6))
     slow = SlowPipeline(seconds=1.5)
     # heartbeat_interval 60: the slow worker goes silent while it works on its first file.
@@ -194,7 +194,7 @@ def test_worker_leaves_a_job_taken_over_after_the_file_in_hand(database_url, tmp
     # Still busy with f1..f5 when the slow worker ends f0: had that one gone on, it would take
     # one of them.
     fast_pipeline = SlowPipeline(seconds=0.3)
-    fast = Worker(fast_queue, fast_pipeline, blobs=None)  # type: ignore[arg-type]
+    fast = Worker(fast_queue, fast_pipeline, blobs=None, sweep_interval=600.0)  # type: ignore[arg-type]
     fast.name = "fast"
     assert fast.run_job(job_id) == "done"
     assert fast_pipeline.names == [f"f{i}.txt" for i in range(6)]
@@ -209,12 +209,12 @@ def test_worker_leaves_a_job_taken_over_after_the_file_in_hand(database_url, tmp
     assert [f.attempts for f in job.files] == [2, 1, 1, 1, 1, 1]  # only f0 ran twice
 
 
-def test_worker_releases_its_job_when_stopped(database_url, tmp_path):
-    (queue,) = queues(database_url, 1)
+def test_worker_releases_its_job_when_stopped(migrated_url, tmp_path):
+    (queue,) = queues(migrated_url, 1)
     job_id = queue.enqueue("c", real_files(tmp_path, 4))
     stop = threading.Event()
     pipeline = SlowPipeline(seconds=0.3)
-    worker = Worker(queue, pipeline, blobs=None)  # type: ignore[arg-type]
+    worker = Worker(queue, pipeline, blobs=None, sweep_interval=600.0)  # type: ignore[arg-type]
     thread = threading.Thread(target=worker.run, args=(stop,))
     thread.start()
     deadline = time.monotonic() + 10
@@ -229,8 +229,8 @@ def test_worker_releases_its_job_when_stopped(database_url, tmp_path):
     assert queue.claim("next") == job_id  # at once, no stale wait
 
 
-def test_worker_marks_the_job_failed_on_an_unexpected_error(database_url, tmp_path):
-    (queue,) = queues(database_url, 1)
+def test_worker_marks_the_job_failed_on_an_unexpected_error(migrated_url, tmp_path):
+    (queue,) = queues(migrated_url, 1)
     job_id = queue.enqueue("c", real_files(tmp_path, 2))
 
     class Broken(SlowPipeline):
@@ -238,7 +238,7 @@ def test_worker_marks_the_job_failed_on_an_unexpected_error(database_url, tmp_pa
             raise RuntimeError("embedder exploded")
 
     stop = threading.Event()
-    worker = Worker(queue, Broken(0), blobs=None, poll_interval=0.05)  # type: ignore[arg-type]
+    worker = Worker(queue, Broken(0), blobs=None, sweep_interval=600.0, poll_interval=0.05)  # type: ignore[arg-type]
     thread = threading.Thread(target=worker.run, args=(stop,))
     thread.start()
     deadline = time.monotonic() + 10

@@ -12,6 +12,7 @@ import pytest
 from ingest.errors import IngestError
 from ingest.loaders import load_bytes
 from ingest.text import strip_markdown
+from tests.ingest.limits import LIMITS
 
 ROOT = Path(__file__).resolve().parents[2]
 PEAK_MEMORY_MB = 400  # the fuzz peaks near 120 MB; a decompression bomb would pass 1 GB
@@ -39,7 +40,7 @@ def test_html_with_any_charset_label_loads_or_is_refused(label: str) -> None:
     # A Python-only codec named in <meta charset> ("undefined" raised UnicodeError) is ignored.
     html = f'<html><head><meta charset="{label}"></head><body><p>早春の花 spring</p></body></html>'
     try:
-        document = load_bytes(html.encode(), "page.html")
+        document = load_bytes(html.encode(), "page.html", LIMITS)
     except IngestError:
         return
     assert "spring" in document.pages[0]

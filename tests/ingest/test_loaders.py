@@ -25,6 +25,7 @@ from ingest.loaders import (
     load_path,
 )
 from ingest.normalize import normalize_text
+from tests.ingest.limits import LIMITS
 
 pytestmark = pytest.mark.unit
 
@@ -91,7 +92,7 @@ def three_page_pdf() -> bytes:
 
 
 def test_pdf_pages_text_and_title(three_page_pdf: bytes) -> None:
-    doc = load_bytes(three_page_pdf, "slides.pdf")
+    doc = load_bytes(three_page_pdf, "slides.pdf", LIMITS)
     assert doc.mime == "application/pdf"
     assert doc.title == "活用方法の資料"
     assert doc.encoding is None
@@ -107,38 +108,38 @@ def test_pdf_title_falls_back_to_first_line() -> None:
     pdf = make_pdf(
         [[], ["  ", "最初の行です", "二行目"]]
     )  # reportlab's default title is "untitled"
-    assert load_bytes(pdf, "x.pdf").title == "最初の行です"
+    assert load_bytes(pdf, "x.pdf", LIMITS).title == "最初の行です"
 
 
 def test_pdf_truncated_to_half_is_a_load_error(three_page_pdf: bytes) -> None:
     with pytest.raises(LoadError, match=r"^corrupt PDF"):
-        load_bytes(three_page_pdf[: len(three_page_pdf) // 2], "cut.pdf")
+        load_bytes(three_page_pdf[: len(three_page_pdf) // 2], "cut.pdf", LIMITS)
 
 
 def test_pdf_truncated_with_forged_eof_marker_is_a_load_error(three_page_pdf: bytes) -> None:
     forged = three_page_pdf[: len(three_page_pdf) // 2] + b"\n%%EOF\n"
     with pytest.raises(LoadError, match=r"^corrupt PDF"):
-        load_bytes(forged, "cut.pdf")
+        load_bytes(forged, "cut.pdf", LIMITS)
 
 
 def test_pdf_garbage_with_pdf_header_is_a_load_error() -> None:
     with pytest.raises(LoadError, match=r"^corrupt PDF"):
-        load_bytes(b"%PDF-1.7\n" + bytes(range(256)) * 8 + b"\n%%EOF\n", "junk.pdf")
+        load_bytes(b"%PDF-1.7\n" + bytes(range(256)) * 8 + b"\n%%EOF\n", "junk.pdf", LIMITS)
 
 
 def test_pdf_encrypted_with_password_is_a_load_error(three_page_pdf: bytes) -> None:
     with pytest.raises(LoadError, match=r"^encrypted PDF"):
-        load_bytes(encrypt(three_page_pdf, "secret", "owner"), "locked.pdf")
+        load_bytes(encrypt(three_page_pdf, "secret", "owner"), "locked.pdf", LIMITS)
 
 
 def test_pdf_with_only_an_owner_password_is_readable(three_page_pdf: bytes) -> None:
-    doc = load_bytes(encrypt(three_page_pdf, "", "owner"), "restricted.pdf")
+    doc = load_bytes(encrypt(three_page_pdf, "", "owner"), "restricted.pdf", LIMITS)
     assert "検索のために使います。" in normalize_text(doc.pages[0])
 
 
 def test_pdf_image_only_is_a_load_error() -> None:
     with pytest.raises(LoadError, match=r"no extractable text \(image-only PDF\?\)"):
-        load_bytes(make_image_pdf(), "scan.pdf")
+        load_bytes(make_image_pdf(), "scan.pdf", LIMITS)
 
 
 def test_pdf_repair_warnings_are_demoted_to_debug(three_page_pdf: bytes) -> None:
@@ -158,7 +159,7 @@ def test_pdf_repair_warnings_are_demoted_to_debug(three_page_pdf: bytes) -> None
     root.addHandler(seen)
     root.setLevel(logging.DEBUG)
     try:
-        doc = load_bytes(damaged, "damaged.pdf")
+        doc = load_bytes(damaged, "damaged.pdf", LIMITS)
     finally:
         root.removeHandler(seen)
         root.setLevel(level)
@@ -195,7 +196,7 @@ def make_docx(core_title: str = "") -> bytes:
 
 
 def test_docx_paragraphs_and_tables_in_order() -> None:
-    doc = load_bytes(make_docx("報告書"), "report.docx")
+    doc = load_bytes(make_docx("報告書"), "report.docx", LIMITS)
     assert doc.mime == DOCX_MIME
     assert doc.title == "報告書"
     assert len(doc.pages) == 1
@@ -211,13 +212,13 @@ def test_docx_paragraphs_and_tables_in_order() -> None:
 
 
 def test_docx_title_falls_back_to_first_heading() -> None:
-    assert load_bytes(make_docx(), "report.docx").title == "導入と目的"
+    assert load_bytes(make_docx(), "report.docx", LIMITS).title == "導入と目的"
 
 
 def test_docx_corrupt_is_a_load_error() -> None:
     data = make_docx()
     with pytest.raises(LoadError, match=r"^corrupt DOCX"):
-        load_bytes(data[: len(data) // 2], "broken.docx")
+        load_bytes(data[: len(data) // 2], "broken.docx", LIMITS)
 
 
 def test_docx_zip_without_word_document_is_a_load_error() -> None:
@@ -225,7 +226,7 @@ def test_docx_zip_without_word_document_is_a_load_error() -> None:
     with zipfile.ZipFile(out, "w") as archive:
         archive.writestr("hello.txt", "not a word file")
     with pytest.raises(LoadError, match=r"^corrupt DOCX"):
-        load_bytes(out.getvalue(), "fake.docx")
+        load_bytes(out.getvalue(), "fake.docx", LIMITS)
 
 
 HTML_PAGE = """<!DOCTYPE html>
@@ -245,7 +246,7 @@ HTML_PAGE = """<!DOCTYPE html>
 
 
 def test_html_visible_text_only() -> None:
-    doc = load_bytes(HTML_PAGE.encode(), "page.html")
+    doc = load_bytes(HTML_PAGE.encode(), "page.html", LIMITS)
     text = doc.pages[0]
     assert doc.mime == "text/html"
     assert doc.title == "検索のページ"
@@ -268,7 +269,7 @@ def test_html_visible_text_only() -> None:
 
 def test_html_declared_shift_jis() -> None:
     page = HTML_PAGE.replace('charset="utf-8"', 'charset="Shift_JIS"')
-    doc = load_bytes(page.encode("cp932"), "page.htm")
+    doc = load_bytes(page.encode("cp932"), "page.htm", LIMITS)
     assert doc.encoding == "cp932"
     assert "これは重要な 文です。" in doc.pages[0]
 
@@ -293,7 +294,7 @@ print("[keep](this) <b>code</b>")
 
 
 def test_markdown_strips_noise_and_keeps_text() -> None:
-    doc = load_bytes(MARKDOWN.encode(), "guide.md")
+    doc = load_bytes(MARKDOWN.encode(), "guide.md", LIMITS)
     text = doc.pages[0]
     assert doc.mime == "text/markdown"
     assert doc.title == "RAG の概要"  # titles are normalized
@@ -309,7 +310,7 @@ def test_markdown_strips_noise_and_keeps_text() -> None:
 
 
 def test_markdown_without_heading_uses_stem() -> None:
-    assert load_bytes("本文だけ。".encode(), "notes.markdown").title == "notes"
+    assert load_bytes("本文だけ。".encode(), "notes.markdown", LIMITS).title == "notes"
 
 
 @pytest.mark.parametrize("sample", [JA_LONG, JA_SHORT], ids=["long", "short"])
@@ -325,7 +326,7 @@ def test_markdown_without_heading_uses_stem() -> None:
     ],
 )
 def test_text_encodings(sample: str, codec: str, reported: str) -> None:
-    doc = load_bytes(sample.encode(codec), "memo.txt")
+    doc = load_bytes(sample.encode(codec), "memo.txt", LIMITS)
     assert doc.pages == [sample]
     assert doc.encoding == reported
     assert doc.mime == "text/plain"
@@ -334,48 +335,48 @@ def test_text_encodings(sample: str, codec: str, reported: str) -> None:
 
 def test_text_cp932_specific_characters() -> None:
     sample = "①の手順で№1を確認します。髙橋さんの資料です。"
-    doc = load_bytes(sample.encode("cp932"), "memo.txt")
+    doc = load_bytes(sample.encode("cp932"), "memo.txt", LIMITS)
     assert (doc.pages, doc.encoding) == ([sample], "cp932")
 
 
 def test_text_utf8_cut_inside_the_last_character() -> None:
     data = JA_LONG.encode()[:-1]  # "。" loses its last byte
-    assert load_bytes(data, "cut.txt").pages == [JA_LONG[:-1]]
+    assert load_bytes(data, "cut.txt", LIMITS).pages == [JA_LONG[:-1]]
 
 
 def test_text_english_and_iso_2022_jp() -> None:
-    assert load_bytes(b"plain ascii text", "a.txt").pages == ["plain ascii text"]
-    doc = load_bytes(JA_LONG.encode("iso2022_jp"), "mail.txt")
+    assert load_bytes(b"plain ascii text", "a.txt", LIMITS).pages == ["plain ascii text"]
+    doc = load_bytes(JA_LONG.encode("iso2022_jp"), "mail.txt", LIMITS)
     assert (doc.pages, doc.encoding) == ([JA_LONG], "iso2022_jp")
 
 
 def test_empty_file_is_a_load_error() -> None:
     for name in ("empty.txt", "empty.pdf", "empty.docx", "noext"):
         with pytest.raises(LoadError, match=r"^empty file$"):
-            load_bytes(b"", name)
+            load_bytes(b"", name, LIMITS)
 
 
 def test_whitespace_only_text_is_a_load_error() -> None:
     with pytest.raises(LoadError):
-        load_bytes(b" \n\t\n ", "blank.txt")
+        load_bytes(b" \n\t\n ", "blank.txt", LIMITS)
 
 
 def test_random_bytes_are_unsupported() -> None:
     data = random.Random(1234).randbytes(4096)
     for name in ("noise.txt", "noise", "noise.md"):
         with pytest.raises(UnsupportedFileError, match=r"binary content, not text"):
-            load_bytes(data, name)
+            load_bytes(data, name, LIMITS)
 
 
 def test_unknown_suffixes_are_unsupported() -> None:
     png = io.BytesIO()
     Image.new("RGB", (4, 4)).save(png, format="PNG")
     with pytest.raises(UnsupportedFileError, match=r"unsupported file type '\.png'"):
-        load_bytes(png.getvalue(), "photo.PNG")
+        load_bytes(png.getvalue(), "photo.PNG", LIMITS)
     with pytest.raises(UnsupportedFileError, match=r"unsupported file type '\.exe'"):
-        load_bytes(b"MZ\x90\x00\x03" + bytes(200), "setup.exe")
+        load_bytes(b"MZ\x90\x00\x03" + bytes(200), "setup.exe", LIMITS)
     with pytest.raises(UnsupportedFileError):
-        load_bytes(b"a,b\n1,2\n", "table.csv")
+        load_bytes(b"a,b\n1,2\n", "table.csv", LIMITS)
 
 
 def test_unsupported_is_an_ingest_error_but_not_a_load_error() -> None:
@@ -384,11 +385,11 @@ def test_unsupported_is_an_ingest_error_but_not_a_load_error() -> None:
 
 
 def test_content_sniffing_without_a_known_suffix(three_page_pdf: bytes) -> None:
-    assert load_bytes(three_page_pdf, "download").mime == "application/pdf"
-    assert load_bytes(three_page_pdf, "download.bin").mime == "application/pdf"
-    assert load_bytes(make_docx(), "attachment.dat").mime == DOCX_MIME
-    assert load_bytes(HTML_PAGE.encode(), "index").title == "検索のページ"
-    doc = load_bytes(JA_LONG.encode("cp932"), "README")
+    assert load_bytes(three_page_pdf, "download", LIMITS).mime == "application/pdf"
+    assert load_bytes(three_page_pdf, "download.bin", LIMITS).mime == "application/pdf"
+    assert load_bytes(make_docx(), "attachment.dat", LIMITS).mime == DOCX_MIME
+    assert load_bytes(HTML_PAGE.encode(), "index", LIMITS).title == "検索のページ"
+    doc = load_bytes(JA_LONG.encode("cp932"), "README", LIMITS)
     assert (doc.mime, doc.pages, doc.title) == ("text/plain", [JA_LONG], "README")
 
 
@@ -400,14 +401,16 @@ def test_supported_suffixes() -> None:
 def test_load_path(tmp_path: Path, three_page_pdf: bytes) -> None:
     path = tmp_path / "資料.pdf"
     path.write_bytes(three_page_pdf)
-    doc = load_path(path)
+    doc = load_path(path, LIMITS)
     assert isinstance(doc, LoadedDocument)
     assert len(doc.pages) == 3
     text_path = tmp_path / "メモ.txt"
     text_path.write_bytes(JA_SHORT.encode("euc_jp"))
-    assert load_path(text_path) == LoadedDocument("メモ", "text/plain", [JA_SHORT], "euc_jp")
+    assert load_path(text_path, LIMITS) == LoadedDocument(
+        "メモ", "text/plain", [JA_SHORT], "euc_jp"
+    )
     with pytest.raises(LoadError, match=r"cannot read file"):
-        load_path(tmp_path / "missing.txt")
+        load_path(tmp_path / "missing.txt", LIMITS)
 
 
 @pytest.mark.parametrize(
@@ -421,12 +424,12 @@ def test_load_path(tmp_path: Path, three_page_pdf: bytes) -> None:
 )
 def test_non_pdf_named_pdf_says_what_it_is(data: bytes, looks_like: str) -> None:
     with pytest.raises(LoadError, match=r"^not a PDF: the file starts with ") as caught:
-        load_bytes(data, "report.pdf")
+        load_bytes(data, "report.pdf", LIMITS)
     assert str(caught.value).endswith(looks_like + ("" if looks_like else '"'))
 
 
 def test_text_over_the_limit_is_refused_for_every_format(three_page_pdf: bytes) -> None:
-    limits = LoadLimits(max_text_chars=60)
+    limits = LoadLimits(max_text_chars=60, archive=LIMITS.archive)
     long = "検索拡張生成の説明文です。" * 10
     html = f"<html><body><p>{long}</p></body></html>"
     document = docx.Document()
@@ -441,7 +444,7 @@ def test_text_over_the_limit_is_refused_for_every_format(three_page_pdf: bytes) 
         "a.pdf": (three_page_pdf, "PDF"),
     }
     for name, (data, label) in cases.items():
-        assert load_bytes(data, name).pages  # fine under the default limit
+        assert load_bytes(data, name, LIMITS).pages  # fine under the default limit
         with pytest.raises(FileTooLargeError, match=rf"^{label} refused: its text is over the "):
             load_bytes(data, name, limits)
 
@@ -455,6 +458,6 @@ def test_docx_without_title_or_heading_loads_fast() -> None:
     out = io.BytesIO()
     document.save(out)
     started = time.monotonic()
-    loaded = load_bytes(out.getvalue(), "議事録.docx")
+    loaded = load_bytes(out.getvalue(), "議事録.docx", LIMITS)
     assert time.monotonic() - started < 3
     assert loaded.title == "議事録"

@@ -16,6 +16,7 @@ from pypdf.generic import (
 
 from ingest.errors import LoadError
 from ingest.loaders import load_bytes
+from tests.ingest.limits import LIMITS
 
 pytestmark = pytest.mark.unit
 
@@ -66,7 +67,7 @@ def test_highly_compressed_page_content_is_refused_at_once() -> None:
     assert len(data) < 30_000
     started = time.monotonic()
     with pytest.raises(LoadError, match=REFUSED):
-        load_bytes(data, "bomb.pdf")
+        load_bytes(data, "bomb.pdf", LIMITS)
     assert time.monotonic() - started < 2  # parsing it took over four minutes
 
 
@@ -75,13 +76,13 @@ def test_a_form_drawn_thousands_of_times_is_counted_at_each_use() -> None:
     assert len(data) < 2_000
     started = time.monotonic()
     with pytest.raises(LoadError, match=REFUSED):
-        load_bytes(data, "forms.pdf")
+        load_bytes(data, "forms.pdf", LIMITS)
     assert time.monotonic() - started < 2  # parsing it would take half an hour
     # Escaped names (#30 is "0") are the same form.
     with pytest.raises(LoadError, match=REFUSED):
-        load_bytes(bomb_pdf(b"/X#30 Do\n" * 10_000, form=SHOW_TEXT * 6_000), "forms.pdf")
+        load_bytes(bomb_pdf(b"/X#30 Do\n" * 10_000, form=SHOW_TEXT * 6_000), "forms.pdf", LIMITS)
 
 
 def test_forms_drawn_a_few_times_still_load() -> None:
-    document = load_bytes(bomb_pdf(b"/X0 Do\n" * 3, form=SHOW_TEXT * 50), "ok.pdf")
+    document = load_bytes(bomb_pdf(b"/X0 Do\n" * 3, form=SHOW_TEXT * 50), "ok.pdf", LIMITS)
     assert document.pages[0].count("aaaaaaaaaa") == 150

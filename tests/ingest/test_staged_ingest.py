@@ -18,13 +18,15 @@ from sqlalchemy import func, select
 
 from ingest.blobs import BlobStore
 from ingest.jobs import JobQueue, NewJobFile
-from ingest.pipeline import FileInput, IngestInterrupted, IngestPipeline
+from ingest.pipeline import IngestPipeline
+from ingest.records import FileInput, IngestInterrupted
 from retriever.corpus import Corpus
 from retriever.schema import ChangeRow, ChunkRow, StagedChunkRow
 
 pytestmark = pytest.mark.integration
 
 BATCH = 5
+MB = 1024 * 1024
 
 
 class CountingEmbedder:
@@ -64,8 +66,15 @@ def big_text(lines: int, tag: str = "") -> bytes:
 
 def pipeline(corpus: Corpus, embedder: CountingEmbedder) -> IngestPipeline:
     return IngestPipeline(
-        corpus, embedder, chunk_tokens=20, overlap_tokens=0, embed_batch_chunks=BATCH
-    )  # type: ignore[arg-type]
+        corpus,
+        embedder,  # type: ignore[arg-type]
+        chunk_tokens=20,
+        overlap_tokens=0,
+        embed_batch_chunks=BATCH,
+        max_file_bytes=100 * MB,
+        max_text_chars=100 * MB,
+        max_unzipped_bytes=200 * MB,
+    )
 
 
 def counts(corpus: Corpus) -> tuple[int, int, int]:
@@ -77,8 +86,8 @@ def counts(corpus: Corpus) -> tuple[int, int, int]:
         )
 
 
-def test_interrupted_large_file_resumes_without_embedding_again(database_url):
-    corpus = Corpus(database_url)
+def test_interrupted_large_file_resumes_without_embedding_again(migrated_url):
+    corpus = Corpus(migrated_url)
     data = big_text(60)
     first = CountingEmbedder(stop_after_calls=3)
     progress: list[tuple[int, int, int]] = []
@@ -118,8 +127,8 @@ def test_interrupted_large_file_resumes_without_embedding_again(database_url):
     assert (doc.source, doc.chunks, doc.status) == ("big.txt", total, "ready")
 
 
-def test_an_interrupted_new_version_never_replaces_the_stored_one(database_url):
-    corpus = Corpus(database_url)
+def test_an_interrupted_new_version_never_replaces_the_stored_one(migrated_url):
+    corpus = Corpus(migrated_url)
     pipeline(corpus, CountingEmbedder()).ingest_files(
         [FileInput("big.txt", "big.txt", big_text(40))], 1, "c"
     )
@@ -133,8 +142,8 @@ def test_an_interrupted_new_version_never_replaces_the_stored_one(database_url):
     assert (now.id, now.content_hash, now.chunks) == (old.id, old.content_hash, old.chunks)
 
 
-def test_same_content_under_two_names_is_one_document(database_url):
-    corpus = Corpus(database_url)
+def test_same_content_under_two_names_is_one_document(migrated_url):
+    corpus = Corpus(migrated_url)
     text = b"The Riverside library opens at nine."
     items = [
         FileInput("docs/a/readme.md", "docs/a/readme.md", text),
@@ -159,8 +168,8 @@ def test_same_content_under_two_names_is_one_document(database_url):
     ]
 
 
-def test_a_job_with_no_file_ingested_is_failed(database_url, tmp_path: Path):
-    queue = JobQueue(Corpus(database_url))
+def test_a_job_with_no_file_ingested_is_failed(migrated_url, tmp_path: Path):
+    queue = JobQueue(Corpus(migrated_url), stale_after=30.0)
     failed_job = queue.enqueue(
         "c", [NewJobFile("a.txt", 1, path="/x"), NewJobFile("b.png", 1, path="/y")]
     )
@@ -198,8 +207,8 @@ def test_sweep_removes_old_unused_originals_only(tmp_path: Path):
     assert blobs.sweep(set, older_than=3600) == 0
 
 
-def test_a_stop_during_chunking_interrupts_before_any_embedding(database_url):
-    corpus = Corpus(database_url)
+def test_a_stop_during_chunking_interrupts_before_any_embedding(migrated_url):
+    corpus = Corpus(migrated_url)
     embedder = CountingEmbedder()
     embedder.stop.set()
     with pytest.raises(IngestInterrupted):
@@ -209,8 +218,8 @@ def test_a_stop_during_chunking_interrupts_before_any_embedding(database_url):
     assert embedder.calls == 0 and corpus.list_documents() == []
 
 
-def test_staged_chunks_nobody_finished_are_cleared_when_old(database_url):
-    corpus = Corpus(database_url)
+def test_staged_chunks_nobody_finished_are_cleared_when_old(migrated_url):
+    corpus = Corpus(migrated_url)
     embedder = CountingEmbedder(stop_after_calls=2)
     with pytest.raises(IngestInterrupted):
         pipeline(corpus, embedder).ingest_files(

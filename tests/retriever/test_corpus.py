@@ -27,8 +27,8 @@ def store(corpus: Corpus, source: str, texts: list[str], content_hash: str = "h1
     return stored.document_id
 
 
-def test_store_replace_and_delete_write_the_change_log(database_url):
-    corpus = Corpus(database_url)
+def test_store_replace_and_delete_write_the_change_log(migrated_url):
+    corpus = Corpus(migrated_url)
     doc = store(corpus, "a.txt", ["one", "two"])
     assert corpus.get_document(doc).chunks == 2
     first_ids = sorted(corpus.chunk_ids())
@@ -52,8 +52,8 @@ def test_store_replace_and_delete_write_the_change_log(database_url):
         corpus.get_document(doc)
 
 
-def test_failure_never_replaces_a_good_version(database_url):
-    corpus = Corpus(database_url)
+def test_failure_never_replaces_a_good_version(migrated_url):
+    corpus = Corpus(migrated_url)
     doc = store(corpus, "a.txt", ["one"])
     corpus.record_failure(collection="c", source="a.txt", content_hash="x", size=1, error="bad")
     info = corpus.get_document(doc)
@@ -63,8 +63,8 @@ def test_failure_never_replaces_a_good_version(database_url):
     assert failed[0].status == "failed" and failed[0].error == "bad"
 
 
-def test_filters_and_chunk_lookup(database_url):
-    corpus = Corpus(database_url)
+def test_filters_and_chunk_lookup(migrated_url):
+    corpus = Corpus(migrated_url)
     a = store(corpus, "a.txt", ["one", "two"])
     corpus.store_document(
         collection="other",

@@ -12,6 +12,7 @@ from retriever.indexes import DerivedIndexes
 from retriever.records import Hit, NewChunk
 from retriever.search import HybridRetriever
 from retriever.tokenizer import JapaneseTokenizer
+from tests.conftest import migrate
 
 pytestmark = pytest.mark.integration
 
@@ -32,7 +33,7 @@ def embedder(model_cache_dir):
 
 @pytest.fixture
 def stack(tmp_path, embedder):
-    corpus = Corpus(f"sqlite:///{tmp_path / 'kotae.db'}")
+    corpus = Corpus(migrate(f"sqlite:///{tmp_path / 'kotae.db'}"))
     ids = {}
     for (collection, source), texts in DOCS.items():
         vectors = embedder.encode_passages(texts)

@@ -1,0 +1,69 @@
+"""What an ingest takes and reports: files in, an outcome per file out, progress and stop."""
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from ingest.chunking import TextChunk
+from ingest.loaders import LoadedDocument
+
+
+class IngestInterrupted(Exception):
+    """`stop` was set between two batches of a file; its embedded batches stay staged."""
+
+
+@dataclass(frozen=True)
+class FileInput:
+    """One file to ingest: where it came from (its identity in the collection) and its bytes."""
+
+    source: str
+    name: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class FileOutcome:
+    source: str
+    # "added" | "updated" | "unchanged" | "duplicate" | "failed" | "skipped"
+    outcome: str
+    chunks: int = 0
+    reason: str | None = None
+    document_id: int | None = None
+
+
+@dataclass
+class IngestReport:
+    files: list[FileOutcome] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def count(self, outcome: str) -> int:
+        return sum(1 for f in self.files if f.outcome == outcome)
+
+    @property
+    def chunks(self) -> int:
+        return sum(f.chunks for f in self.files if f.outcome in ("added", "updated"))
+
+    @property
+    def failed(self) -> list[FileOutcome]:
+        return [f for f in self.files if f.outcome == "failed"]
+
+
+@dataclass
+class PreparedFile:
+    """A file loaded, normalized and chunked: what is left is to embed and store it."""
+
+    item: FileInput
+    content_hash: str
+    document: LoadedDocument
+    page_offsets: list[int]
+    chunks: list[TextChunk]
+
+
+class StopSignal(Protocol):
+    def is_set(self) -> bool: ...
+
+
+class ProgressListener(Protocol):
+    def started(self, total_files: int) -> None: ...
+    def file_done(self, outcome: FileOutcome) -> None: ...
+    def file_progress(self, source: str, done: int, total: int, resumed: int) -> None:
+        """Chunks of a large file embedded so far (`resumed` of them by an earlier attempt)."""

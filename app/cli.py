@@ -15,7 +15,8 @@ from rich.table import Table
 from app.errors import describe
 from app.progress import IngestProgress
 from app.settings import get_settings
-from ingest.pipeline import DEFAULT_COLLECTION, IngestReport
+from ingest.pipeline import DEFAULT_COLLECTION
+from ingest.records import IngestReport
 from retriever.records import DocumentInfo, Hit
 
 cli = typer.Typer(

@@ -20,7 +20,12 @@ from generator.errors import (
 )
 from ingest.errors import FileTooLargeError, IngestError, LoadError, UnsupportedFileError
 from ingest.names import BadFileName
-from retriever.errors import DocumentNotFound, EmbeddingModelMismatch, RetrieverError
+from retriever.errors import (
+    DocumentNotFound,
+    EmbeddingModelMismatch,
+    RetrieverError,
+    SchemaMissing,
+)
 
 
 class KotaeError(Exception):
@@ -67,6 +72,8 @@ ERROR_TABLE: dict[type[Exception], ErrorKind] = {
     # fixes KOTAE_EMBEDDING_MODEL (a 503 would invite retries; 409 would blame the request): a
     # 500 whose type and message say what the operator must do.
     EmbeddingModelMismatch: CONFIGURATION,
+    # Only a library used without the app meets it: every kotae process migrates at start.
+    SchemaMissing: CONFIGURATION,
     # Ingest errors become per-file reasons in job results; these rows are for any that escape.
     IngestError: ErrorKind(422, "ingest_error", 2),
     LoadError: ErrorKind(422, "unreadable_file", 2),

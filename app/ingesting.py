@@ -3,7 +3,8 @@
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from ingest.pipeline import IngestPipeline, IngestReport, ProgressListener
+from ingest.pipeline import IngestPipeline
+from ingest.records import IngestReport, ProgressListener
 from retriever.corpus import Corpus
 from retriever.embedder import SentenceEmbedder
 from retriever.indexes import EMBEDDING_MODEL_KEY, DerivedIndexes

@@ -17,7 +17,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from ingest.pipeline import FileOutcome
+from ingest.records import FileOutcome
 
 
 class IngestProgress:

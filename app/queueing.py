@@ -7,9 +7,10 @@ from typing import BinaryIO
 
 from app.errors import BadRequestError, PayloadTooLargeError
 from ingest.blobs import BlobStore
+from ingest.files import discover
 from ingest.jobs import Job, JobQueue, NewJobFile
 from ingest.names import upload_source
-from ingest.pipeline import FileOutcome, discover
+from ingest.records import FileOutcome
 from ingest.sizes import human_size
 
 

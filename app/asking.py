@@ -4,11 +4,12 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from generator.lexical import features
 from generator.offload import off_loop
 from generator.records import Answer, Passage
-from ingest.chunking import page_of, split_sentences
 from retriever.records import Hit
+from text.lexical import features
+from text.pages import page_of
+from text.sentences import split_sentences
 
 if TYPE_CHECKING:
     from app.kotae import Kotae

@@ -21,7 +21,6 @@ from generator.extractive import ExtractiveAnswerer
 from generator.openai_client import OpenAIGenerator
 from ingest.blobs import BlobStore
 from ingest.jobs import JobQueue
-from ingest.normalize import normalize_text
 from ingest.pipeline import (
     DEFAULT_COLLECTION,
     IngestPipeline,
@@ -36,6 +35,7 @@ from retriever.indexes import EMBEDDING_MODEL_KEY, DerivedIndexes
 from retriever.records import DocumentInfo, Hit
 from retriever.search import HybridRetriever, SearchMode
 from retriever.tokenizer import JapaneseTokenizer
+from text.normalize import normalize_text
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)

@@ -18,11 +18,11 @@ from generator.language import (
     unbacked_warning,
     unsupported_warning,
 )
-from generator.lexical import EN_STOPWORDS, features, mentions_version, versioned_names
 from generator.offload import off_loop
 from generator.openai_client import OpenAIGenerator
 from generator.prompt import TokenCounter, build_condense_messages, build_messages
 from generator.records import Answer, Passage
+from text.lexical import EN_STOPWORDS, features, mentions_version, versioned_names
 
 History = Sequence[tuple[str, str]]  # (role, content), role "user" | "assistant", oldest first
 

@@ -17,7 +17,7 @@ from typing import Protocol
 import numpy as np
 
 from ingest.archive import ArchiveLimits
-from ingest.chunking import TextChunk, chunk_pages, join_pages
+from ingest.chunking import TextChunk, chunk_pages
 from ingest.errors import FileTooLargeError, IngestError, UnsupportedFileError
 from ingest.loaders import (
     SUPPORTED_SUFFIXES,
@@ -26,11 +26,12 @@ from ingest.loaders import (
     check_text_size,
     load_bytes,
 )
-from ingest.normalize import normalize_text
 from ingest.sizes import human_size
 from retriever.corpus import Corpus
 from retriever.embedder import Embedder
 from retriever.records import NewChunk
+from text.normalize import normalize_text
+from text.pages import join_pages
 
 DEFAULT_COLLECTION = "default"
 STAGING_ATTEMPTS = 3

@@ -24,7 +24,7 @@ from ingest.loaders import (
     load_bytes,
     load_path,
 )
-from ingest.normalize import normalize_text
+from text.normalize import normalize_text
 
 pytestmark = pytest.mark.unit
 

@@ -3,7 +3,7 @@ import time
 
 import pytest
 
-from ingest.normalize import normalize_text
+from text.normalize import normalize_text
 
 pytestmark = pytest.mark.unit
 

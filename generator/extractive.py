@@ -8,10 +8,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from generator.language import abstention_message, detect_language
+from generator.quoting import quotes
 from generator.records import Answer, CitedSentence, Passage, SourceSpan
 from text.lexical import features
 from text.normalize import fold
-from text.sentences import split_fragments
 
 SentenceScorer = Callable[[str, list[str]], list[float]]
 
@@ -34,34 +34,6 @@ _EN_QUANTITY_Q = re.compile(
     re.IGNORECASE,
 )
 _EN_HOW_MANY_NOUN = re.compile(r"\bhow many ([a-z]+)", re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class _Quote:
-    """Text to quote and, per character, its offset in the passage text: fragments joined
-    into one quote may have a space where the passage has a line break or a bullet."""
-
-    text: str
-    offsets: tuple[int, ...]
-
-    @property
-    def size(self) -> int:
-        return sum(not ch.isspace() for ch in self.text)
-
-    def join(self, other: _Quote) -> _Quote:
-        # Fragments are separate bullets or lines unless a Japanese sentence ended.
-        if self.text.endswith(("。", "！", "？")):
-            return _Quote(self.text + other.text, self.offsets + other.offsets)
-        gap = (self.offsets[-1] + 1,)
-        return _Quote(f"{self.text} {other.text}", self.offsets + gap + other.offsets)
-
-    def strip(self) -> _Quote:
-        start, end = 0, len(self.text)
-        while start < end and self.text[start].isspace():
-            start += 1
-        while end > start and self.text[end - 1].isspace():
-            end -= 1
-        return _Quote(self.text[start:end], self.offsets[start:end])
 
 
 @dataclass(frozen=True)
@@ -171,44 +143,10 @@ class ExtractiveAnswerer:
 
     def _split(self, index: int, passage: Passage) -> list[_Candidate]:
         """Sentence-like fragments of a passage: short ones merged, long ones cut."""
-        merged: list[_Quote] = []
-        carry: _Quote | None = None
-        text = passage.text
-        for start, end in split_fragments(text):
-            piece = _Quote(text[start:end], tuple(range(start, end)))
-            piece = carry.join(piece) if carry else piece
-            if piece.size < self.min_chars:
-                carry = piece
-                continue
-            carry = None
-            merged.extend(_cut(piece, self.max_chars))
-        if carry:
-            if merged and merged[-1].size + carry.size <= self.max_chars:
-                merged[-1] = merged[-1].join(carry)
-            elif sum(ch.isalnum() for ch in carry.text) >= 2:
-                merged.append(carry)
         return [
-            _Candidate(
-                q.text, index, pos, frozenset(features(q.text)), q.offsets[0], q.offsets[-1] + 1
-            )
-            for pos, q in enumerate(merged)
+            _Candidate(q.text, index, pos, frozenset(features(q.text)), q.start, q.end)
+            for pos, q in enumerate(quotes(passage.text, self.min_chars, self.max_chars))
         ]
-
-
-def _cut(quote: _Quote, max_chars: int) -> list[_Quote]:
-    """Cut an over-long fragment (slides and PDFs often lack punctuation) at commas/spaces."""
-    out: list[_Quote] = []
-    while len(quote.text) > max_chars:
-        window = quote.text[:max_chars]
-        at = max(window.rfind("、"), window.rfind(", "), window.rfind("，"), window.rfind(" "))
-        at = at + 1 if at > max_chars // 2 else max_chars
-        head = _Quote(quote.text[:at], quote.offsets[:at]).strip()
-        if head.text:
-            out.append(head)
-        quote = _Quote(quote.text[at:], quote.offsets[at:]).strip()
-    if quote.text:
-        out.append(quote)
-    return out
 
 
 def _lexical_scores(

@@ -22,9 +22,11 @@ _CANDIDATE = re.compile(
 LIST_ITEM = re.compile(
     rf"[ \t]*(?:{_BULLET_CLASS}|[・※]|[-*+–—](?=\s)|\d{{1,3}}[.)](?=\s)|[(（]\d{{1,3}}[)）]|[①-⑳])"
 )
-# Slide bullets inside a line: " ・ ", "•", "●" (a "・" between words, as in
-# "ソラマメ・ルーター", is not a bullet: it needs spaces around it or a line start).
-_INLINE_BULLET = re.compile(rf"\s+・\s+|^\s*・\s*|\s*{_BULLET_CLASS}\s*")
+# Slide bullets inside a line, for split_fragments: " ・ " and the marks that are bullets even
+# without spaces ("項目•次"). A "・" between words ("ソラマメ・ルーター") is no bullet, nor is
+# "○" or "□" in running text ("a○b", "○×"): split_sentences starts an item at those only
+# after a space.
+_INLINE_BULLET = re.compile(r"\s+・\s+|^\s*・\s*|\s*[•●▪■◆]\s*")
 _WORD_BEFORE = re.compile(r"(?<![A-Za-z])[A-Za-z]+$")
 _ABBREVIATIONS = frozenset(
     {

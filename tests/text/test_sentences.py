@@ -4,7 +4,7 @@ import random
 
 import pytest
 
-from text.sentences import split_sentences
+from text.sentences import list_marker_end, split_fragments, split_sentences
 
 
 def sentences_of(text: str) -> list[str]:
@@ -96,3 +96,41 @@ def test_split_sentences_covers_random_text() -> None:
     for _ in range(2000):
         text = random_text(rng, rng.randrange(40))
         assert_spans_cover(text, split_sentences(text))
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "X3の主な仕様\n・ 重さ 320グラム ・ 保証期間 2年",
+            ["X3の主な仕様", "重さ 320グラム", "保証期間 2年"],
+        ),
+        ("ソラマメ・ルーターです。次の文。", ["ソラマメ・ルーターです。", "次の文。"]),
+        (
+            "自己紹介 • 現職:講師\n\n---\nThe end. Done",
+            ["自己紹介", "現職:講師", "The end.", "Done"],
+        ),
+        ("見出し\n本文です", ["見出し", "本文です"]),  # every line on its own
+    ],
+)
+def test_split_fragments(text: str, expected: list[str]) -> None:
+    assert [text[start:end] for start, end in split_fragments(text)] == expected
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize(
+    ("line", "text"),
+    [
+        ("- 重さ 320グラム", "重さ 320グラム"),
+        ("・ 保証 2年", "保証 2年"),
+        ("•no space", "no space"),
+        ("1. First item", "First item"),
+        ("(2) 二つ目", "二つ目"),
+        ("1.5 is a number", "1.5 is a number"),
+        ("-5 degrees", "-5 degrees"),
+        ("plain text", "plain text"),
+    ],
+)
+def test_list_marker_end(line: str, text: str) -> None:
+    assert line[list_marker_end(line) :] == text

@@ -3,10 +3,9 @@
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from generator.lexical import features
 from generator.records import Answer
-from ingest.chunking import page_of, split_sentences
 from retriever.records import Hit
+from text.pages import page_of
 
 
 @dataclass(frozen=True)
@@ -25,17 +24,6 @@ class Citation:
     supported: bool
 
 
-def best_span(passage: str, claims: Sequence[str]) -> tuple[int, int]:
-    """The sentence of `passage` that overlaps most with the sentences citing it."""
-    spans = split_sentences(passage)
-    if not spans or not claims:
-        return 0, len(passage)
-    wanted = set().union(*(features(c) for c in claims))
-    scored = [(len(features(passage[s:e]) & wanted), -(e - s), s, e) for s, e in spans]
-    best = max(scored)
-    return (best[2], best[3]) if best[0] > 0 else (0, len(passage))
-
-
 def build_citations(
     answer: Answer, hits: Sequence[Hit], page_offsets: dict[int, list[int]]
 ) -> list[Citation]:
@@ -45,8 +33,8 @@ def build_citations(
         if not 1 <= n <= len(hits):
             continue
         chunk = hits[n - 1].chunk
-        claims = [s.text for s in answer.sentences if n in s.passages]
-        start, end = best_span(chunk.text, claims)
+        # What the answerer quoted or was checked against: highlighted is what was cited.
+        start, end = answer.cited_span(n) or (0, len(chunk.text))
         supported = all(s.supported for s in answer.sentences if n in s.passages)
         offsets = page_offsets.get(chunk.document_id) or []
         doc_start = chunk.char_start + start

@@ -2,9 +2,9 @@
 
 from collections.abc import Sequence
 
-from ingest.normalize import normalize_text
 from retriever.records import Hit
 from retriever.search import HybridRetriever, SearchMode
+from text.normalize import normalize_text
 
 
 class SearchService:

@@ -28,7 +28,7 @@ def peak_rss_mb() -> float:
 
 def seed_sentences() -> list[str]:
     """Sentences of the seed corpus (read at run time, never copied into the project)."""
-    from ingest.normalize import normalize_text
+    from text.normalize import normalize_text
 
     sentences = []
     for path in sorted(SEEDS.glob("*.txt")):

@@ -18,11 +18,12 @@ from generator.language import (
     unbacked_warning,
     unsupported_warning,
 )
-from generator.lexical import EN_STOPWORDS, features, mentions_version, versioned_names
 from generator.offload import off_loop
 from generator.openai_client import OpenAIGenerator
 from generator.prompt import TokenCounter, build_condense_messages, build_messages
 from generator.records import Answer, Passage
+from text.lexical import EN_STOPWORDS, features, mentions_version, versioned_names
+from text.normalize import fold
 
 History = Sequence[tuple[str, str]]  # (role, content), role "user" | "assistant", oldest first
 
@@ -300,7 +301,7 @@ def _amendment(streamed: str, final: Answer) -> str:
 def heuristic_condense(question: str, history: History, max_terms: int = 8) -> str:
     """The question plus salient terms of the last user turn that it does not already contain."""
     last_user = next((content for role, content in reversed(history) if role == "user"), "")
-    have = unicodedata.normalize("NFKC", question).lower()
+    have = fold(question)
     terms: list[str] = []
     for term in _SALIENT.findall(unicodedata.normalize("NFKC", last_user)):
         term = term.rstrip(".-")
@@ -326,7 +327,7 @@ def _clean_rewrite(reply: str, question: str) -> str:
 
 
 def _norm(text: str) -> str:
-    return re.sub(r"[\s?？。.!！]+", "", unicodedata.normalize("NFKC", text).lower())
+    return re.sub(r"[\s?？。.!！]+", "", fold(text))
 
 
 def _retry_smaller(exc: GeneratorResponseError, attempt: int) -> bool:

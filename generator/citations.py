@@ -7,8 +7,9 @@ import unicodedata
 from collections.abc import Callable, Sequence
 
 from generator.language import is_abstention
-from generator.lexical import CLOSERS, features, is_terminal
-from generator.records import CitedSentence, Passage
+from generator.records import CitedSentence, Passage, SourceSpan
+from text.lexical import features
+from text.sentences import CLOSERS, TERMINATORS, list_marker_end, split_fragments, split_sentences
 
 # [1]  [1, 2]  [1-3]  ［１］  【2】  [1、3]  (brackets and digits in ASCII or full width)
 _MARKER = re.compile(
@@ -16,10 +17,13 @@ _MARKER = re.compile(
 )
 _CANONICAL = re.compile(r"\[(\d+)\]")
 _TRAILING_MARKERS = re.compile(r"[ \t\u3000]*(?:\[\d+\])+")
-_BULLET = re.compile(r"^\s*(?:[-*•・●○■□◆◇▪‣]|\d+[.)]|[（(]\d+[)）])\s+|^\s*[•・●■◆▪]")
 _SPACE_BEFORE_PUNCT = re.compile(r"[ \t\u3000]+([。、，．！？.,!?:;)）」』])")
 _MAX_RANGE = 20  # [1-200] is a typo or a hallucination, not 200 citations
-_BREAK = re.compile(r"[。！？．.!?\n]")  # what can end a sentence (see _spans)
+_BREAK = re.compile(f"[{re.escape(TERMINATORS)}\n]")  # what can end a sentence (see _spans)
+# Markers right after a sentence's punctuation: the model ended a sentence there ("320 g. [2]").
+_CITED_END = re.compile(
+    rf"[{re.escape(TERMINATORS)}]+[{re.escape(CLOSERS)}]*[ \t\u3000]*(?:\[\d+\])+"
+)
 _OPENERS = "「『“‘\"'"  # may start a sentence; never part of a marker or a bullet
 
 SupportScorer = Callable[[str, list[str]], list[float]]
@@ -63,9 +67,12 @@ def verify(
     the cited passage (title included), the best over its citations. ``support_scorer`` (e.g.
     embedding similarity of the sentence to each passage text) may raise it, which matters for
     answers in one language from passages in the other. A sentence without citations is
-    unsupported unless it is the "documents don't say" phrase.
+    unsupported unless it is the "documents don't say" phrase. In each cited passage, the
+    sentence (``split_fragments``) sharing the most features with the answer sentence is
+    recorded as its span.
     """
     passage_feats = [features(f"{p.title}\n{p.text}") for p in passages]
+    sentence_feats: dict[int, list[tuple[int, int, set[str]]]] = {}
     out: list[CitedSentence] = []
     for sentence, nums in sentences:
         valid = tuple(n for n in nums if 1 <= n <= len(passages))
@@ -78,8 +85,27 @@ def verify(
             semantic = support_scorer(sentence, [passages[n - 1].text for n in valid])
             scores = [max(a, min(1.0, b)) for a, b in zip(scores, semantic, strict=True)]
         support = max(scores)
-        out.append(CitedSentence(sentence, valid, support >= threshold, support))
+        spans = []
+        for n in valid:
+            if n not in sentence_feats:
+                text = passages[n - 1].text
+                sentence_feats[n] = [(s, e, features(text[s:e])) for s, e in split_fragments(text)]
+            spans.append(_best_sentence(feats, n, sentence_feats[n], len(passages[n - 1].text)))
+        out.append(CitedSentence(sentence, valid, support >= threshold, support, tuple(spans)))
     return tuple(out)
+
+
+def _best_sentence(
+    feats: set[str], n: int, candidates: list[tuple[int, int, set[str]]], length: int
+) -> SourceSpan:
+    """The passage sentence sharing the most features (the first of equals); the whole
+    passage when none shares any (support from ``support_scorer`` alone, say)."""
+    best, best_overlap = SourceSpan(n, 0, length), 0
+    for start, end, sentence_feats in candidates:
+        overlap = len(feats & sentence_feats)
+        if overlap > best_overlap:
+            best, best_overlap = SourceSpan(n, start, end), overlap
+    return best
 
 
 class SentenceRelease:
@@ -186,32 +212,32 @@ def _marker_numbers(marker: str) -> list[int]:
 
 
 def _split(clean: str) -> list[str]:
-    """Sentences of the marker-canonical text: on 。！？.!?, newlines and bullets."""
+    """Sentences of the marker-canonical text: each line (list markers left out) cut where
+    ``split_sentences`` ends a sentence, markers right after the end kept with it."""
     return [clean[start:end] for start, end in _spans(clean)]
 
 
 def _spans(clean: str) -> list[tuple[int, int]]:
-    """Where each sentence of ``_split`` lies in ``clean`` (bullets left out)."""
+    """Where each sentence of ``_split`` lies in ``clean``; together they cover every line.
+
+    A sentence ends where ``split_sentences`` ends one (markers right after it join it) and
+    after any markers that follow punctuation, which the model wrote at a sentence's end.
+    """
     out: list[tuple[int, int]] = []
     line_start = 0
     for raw_line in clean.split("\n"):
-        bullet = _BULLET.match(raw_line)
-        skipped = bullet.end() if bullet else 0
+        skipped = list_marker_end(raw_line)
         line = raw_line[skipped:]
         offset = line_start + skipped
-        start = i = 0
-        while i < len(line):
-            if not is_terminal(line, i):
-                i += 1
-                continue
-            j = i + 1
-            while j < len(line) and line[j] in CLOSERS:
-                j += 1
-            m = _TRAILING_MARKERS.match(line, j)
-            if m:
-                j = m.end()
-            out.append((offset + start, offset + j))
-            start = i = j
+        ends = {m.end() for m in _CITED_END.finditer(line)}
+        for _, end in split_sentences(line)[:-1]:
+            m = _TRAILING_MARKERS.match(line, end)
+            ends.add(m.end() if m else end)
+        start = 0
+        for end in sorted(ends):
+            if line[start:end].strip():
+                out.append((offset + start, offset + end))
+                start = end
         if start < len(line):
             out.append((offset + start, offset + len(line)))
         line_start += len(raw_line) + 1

@@ -8,14 +8,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from generator.language import abstention_message, detect_language
-from generator.lexical import CLOSERS, features, is_terminal, normalize
-from generator.records import Answer, CitedSentence, Passage
+from generator.quoting import quotes
+from generator.records import Answer, CitedSentence, Passage, SourceSpan
+from text.lexical import features
+from text.normalize import fold
 
 SentenceScorer = Callable[[str, list[str]], list[float]]
 
-# Slide bullets inside a line: " ・ ", "•", "●", "▪", "■" (a "・" between words, as in
-# "ソラマメ・ルーター", is not a bullet: it needs spaces around it or a line start).
-_BULLETS = re.compile(r"\s+・\s+|^\s*・\s*|\s*[•●▪■◆]\s*")
 _TERMINALS_END = tuple("。！？.!?")
 _DIGIT = re.compile(r"\d")
 _EN_NUMBER_WORDS = (
@@ -43,6 +42,8 @@ class _Candidate:
     passage: int  # 0-based passage index
     position: int  # order inside the passage
     feats: frozenset[str]
+    start: int  # where it was quoted from in the passage text
+    end: int
 
 
 class ExtractiveAnswerer:
@@ -142,65 +143,10 @@ class ExtractiveAnswerer:
 
     def _split(self, index: int, passage: Passage) -> list[_Candidate]:
         """Sentence-like fragments of a passage: short ones merged, long ones cut."""
-        pieces: list[str] = []
-        for line in passage.text.splitlines():
-            for part in _BULLETS.split(line):
-                pieces.extend(_sentences(part))
-        merged: list[str] = []
-        carry = ""
-        for piece in pieces:
-            piece = _join(carry, piece) if carry else piece
-            if _size(piece) < self.min_chars:
-                carry = piece
-                continue
-            carry = ""
-            merged.extend(_cut(piece, self.max_chars))
-        if carry:
-            if merged and _size(merged[-1]) + _size(carry) <= self.max_chars:
-                merged[-1] = _join(merged[-1], carry)
-            elif sum(ch.isalnum() for ch in carry) >= 2:
-                merged.append(carry)
         return [
-            _Candidate(text, index, pos, frozenset(features(text)))
-            for pos, text in enumerate(merged)
+            _Candidate(q.text, index, pos, frozenset(features(q.text)), q.start, q.end)
+            for pos, q in enumerate(quotes(passage.text, self.min_chars, self.max_chars))
         ]
-
-
-def _sentences(text: str) -> list[str]:
-    out: list[str] = []
-    start = 0
-    for i in range(len(text)):
-        if i >= start and is_terminal(text, i):
-            end = i + 1
-            while end < len(text) and text[end] in CLOSERS:
-                end += 1
-            out.append(text[start:end].strip())
-            start = end
-    out.append(text[start:].strip())
-    return [s for s in out if any(ch.isalnum() for ch in s)]
-
-
-def _size(text: str) -> int:
-    return sum(not ch.isspace() for ch in text)
-
-
-def _join(a: str, b: str) -> str:
-    # Fragments are separate bullets or lines unless a Japanese sentence ended.
-    return a + b if a.endswith(("。", "！", "？")) else f"{a} {b}"
-
-
-def _cut(text: str, max_chars: int) -> list[str]:
-    """Cut an over-long fragment (slides and PDFs often lack punctuation) at commas/spaces."""
-    out: list[str] = []
-    while len(text) > max_chars:
-        window = text[:max_chars]
-        at = max(window.rfind("、"), window.rfind(", "), window.rfind("，"), window.rfind(" "))
-        at = at + 1 if at > max_chars // 2 else max_chars
-        out.append(text[:at].strip())
-        text = text[at:].strip()
-    if text:
-        out.append(text)
-    return out
 
 
 def _lexical_scores(
@@ -299,7 +245,7 @@ def _entity_features(question: str) -> set[str]:
 
 def _quantity_bonus(question: str, candidates: Sequence[_Candidate]) -> list[float]:
     """For "how many" questions: sentences with numbers, more so a number with the unit asked."""
-    q = normalize(question)
+    q = fold(question)
     if not (_JA_QUANTITY_Q.search(q) or _EN_QUANTITY_Q.search(q)):
         return [0.0] * len(candidates)
     unit: re.Pattern[str] | None = None
@@ -311,7 +257,7 @@ def _quantity_bonus(question: str, candidates: Sequence[_Candidate]) -> list[flo
     number = re.compile(rf"\d|\b(?:{_EN_NUMBER_WORDS})\b")
     out = []
     for c in candidates:
-        text = normalize(c.text)
+        text = fold(c.text)
         bonus = 0.15 if number.search(text) else 0.0
         if unit is not None and unit.search(text):
             bonus += 0.15
@@ -322,7 +268,7 @@ def _quantity_bonus(question: str, candidates: Sequence[_Candidate]) -> list[flo
 def _near_duplicate(a: _Candidate, b: _Candidate) -> bool:
     # Overlapping chunks repeat sentences; one copy is enough.
     if not a.feats or not b.feats:
-        return normalize(a.text) == normalize(b.text)
+        return fold(a.text) == fold(b.text)
     return len(a.feats & b.feats) / min(len(a.feats), len(b.feats)) >= 0.8
 
 
@@ -338,7 +284,12 @@ def _answer(picked: Sequence[_Candidate], language: str) -> Answer:
         marker = f"[{c.passage + 1}]"
         parts.append(f"{c.text} {marker}" if c.text[-1].isascii() else f"{c.text}{marker}")
     cited = tuple(dict.fromkeys(c.passage + 1 for c in picked))
-    sentences = tuple(CitedSentence(c.text, (c.passage + 1,), True, 1.0) for c in picked)
+    sentences = tuple(
+        CitedSentence(
+            c.text, (c.passage + 1,), True, 1.0, (SourceSpan(c.passage + 1, c.start, c.end),)
+        )
+        for c in picked
+    )
     return Answer("".join(parts), cited, sentences, False, "extractive", language)
 
 

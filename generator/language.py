@@ -6,6 +6,8 @@ import re
 import unicodedata
 from typing import Literal
 
+from text.normalize import fold
+
 Language = Literal["ja", "en"]
 
 _KANA = re.compile(r"[\u3041-\u309f\u30a0-\u30ff\u31f0-\u31ff\uff66-\uff9d]")
@@ -58,7 +60,7 @@ def abstention_message(language: str) -> str:
 
 def is_abstention(text: str) -> bool:
     """True when the text says the documents do not answer (our phrase or a close variant)."""
-    norm = unicodedata.normalize("NFKC", text).lower().replace("\u2019", "'")
+    norm = fold(text).replace("\u2019", "'")
     norm = re.sub(r"\s+", " ", norm)
     return any(core in norm for core in _NO_ANSWER_CORES)
 

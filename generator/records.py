@@ -16,6 +16,15 @@ class Passage:
 
 
 @dataclass(frozen=True)
+class SourceSpan:
+    """Characters ``[start, end)`` of passage ``passage``'s text that back an answer sentence."""
+
+    passage: int  # 1-based passage number
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
 class CitedSentence:
     """One answer sentence with the passages it cites and whether they support it."""
 
@@ -23,6 +32,9 @@ class CitedSentence:
     passages: tuple[int, ...]  # 1-based passage numbers it cites (valid ones only)
     supported: bool  # verification result
     support: float  # best support score against its cited passages, 0..1
+    # One per cited passage, in the order of ``passages``: the text quoted (extractive) or
+    # the passage sentence that best matches this one (generative).
+    spans: tuple[SourceSpan, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -36,3 +48,11 @@ class Answer:
     mode: str  # "generative" | "extractive"
     language: str  # "ja" | "en"
     warnings: tuple[str, ...] = ()
+
+    def cited_span(self, n: int) -> tuple[int, int] | None:
+        """The stretch of passage ``n``'s text that the answer cites: from the first to the end
+        of the last span recorded for it (None when no sentence recorded one)."""
+        spans = [span for s in self.sentences for span in s.spans if span.passage == n]
+        if not spans:
+            return None
+        return min(span.start for span in spans), max(span.end for span in spans)

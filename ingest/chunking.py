@@ -1,11 +1,10 @@
 """Sentence-aware chunking of page texts with token budgets and sentence overlap."""
 
-import bisect
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-PAGE_SEPARATOR = "\n\n"
+from text.pages import join_pages, page_of
+from text.sentences import split_sentences
 
 
 @dataclass(frozen=True)
@@ -16,131 +15,6 @@ class TextChunk:
     page_start: int  # 1-based page of char_start
     page_end: int  # 1-based page of char_end - 1
     token_count: int
-
-
-def join_pages(pages: list[str]) -> tuple[str, list[int]]:
-    """Return the document text (pages joined by PAGE_SEPARATOR) and each page's start offset."""
-    offsets: list[int] = []
-    position = 0
-    for page in pages:
-        offsets.append(position)
-        position += len(page) + len(PAGE_SEPARATOR)
-    return PAGE_SEPARATOR.join(pages), offsets
-
-
-def page_of(page_offsets: list[int], char: int) -> int:
-    """1-based number of the page holding document offset ``char``."""
-    return max(1, bisect.bisect_right(page_offsets, char))
-
-
-_CLOSERS = "」』）)］]｝}〕〉》】〙〗｣\"'”’»"
-_BULLETS = "•●○■□◆◇▪▫▶►▸◦➢➤✓✔"
-_CLOSER_CLASS = "[" + re.escape(_CLOSERS) + "]"
-_BULLET_CLASS = "[" + re.escape(_BULLETS) + "]"
-# Alternatives in priority order: blank line (hard break), Japanese terminators (always end),
-# Latin terminators (end when followed by space; see _latin_end), line end, inline bullet.
-_CANDIDATE = re.compile(
-    r"(?P<blank>\n[^\S\n]*\n)"
-    rf"|(?P<cjk>[。！？｡][。！？｡.!?]*{_CLOSER_CLASS}*)"
-    rf"|(?P<latin>[.!?…]+{_CLOSER_CLASS}*)"
-    r"|(?P<newline>\n)"
-    rf"|(?P<bullet>[ \t]+(?={_BULLET_CLASS}))"
-)
-# A line that starts a list item: a bullet, a dash, or an enumerator such as "1." "(2)" "③".
-_LIST_ITEM = re.compile(
-    rf"[ \t]*(?:{_BULLET_CLASS}|[・※]|[-*+–—](?=\s)|\d{{1,3}}[.)](?=\s)|[(（]\d{{1,3}}[)）]|[①-⑳])"
-)
-_WORD_BEFORE = re.compile(r"(?<![A-Za-z])[A-Za-z]+$")
-_ABBREVIATIONS = frozenset(
-    {
-        "mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "vs", "cf", "fig", "figs", "eq", "eqs",
-        "no", "nos", "vol", "vols", "pp", "al", "approx", "ca", "dept", "est",
-    }
-)  # fmt: skip
-# A newline ends a sentence without punctuation once the sentence is this wide (CJK characters
-# count double): slides and bullet lists have no punctuation, while a short line is usually a
-# heading for what follows.
-_LONG_SENTENCE_COLUMNS = 40
-# A "sentence" that is only an enumerator ("1.", "a.", "IV.") goes on with its item.
-_ENUMERATOR = re.compile(r"\d{1,3}|[A-Za-z]|[IVXivx]{1,4}")
-
-
-def split_sentences(text: str) -> list[tuple[int, int]]:
-    """Sentence spans ``(start, end)`` covering all non-space text of ``text``, in order.
-
-    Sentences end after 。！？ (with closing brackets and quotes such as 」』）), after . ! ?
-    followed by a space (not in numbers like 3.5, abbreviations like e.g./U.S./Dr., or
-    enumerators like "1."), at blank lines, before inline bullets (•), and at a line end when the
-    next line starts a list item or the sentence is already long. Spans never start or end with
-    whitespace.
-    """
-    cuts: list[int] = []
-    start = 0  # start of the current sentence (may point at whitespace)
-    for match in _CANDIDATE.finditer(text):
-        kind = match.lastgroup
-        if kind == "blank" or kind == "cjk":
-            cut = match.start() if kind == "blank" else match.end()
-        elif kind == "latin":
-            if not _latin_end(text, match, start):
-                continue
-            cut = match.end()
-        elif kind == "newline":
-            if not text[start : match.start()].strip():
-                continue
-            if not (_LIST_ITEM.match(text, match.end()) or _is_long(text, start, match.start())):
-                continue
-            cut = match.start()
-        else:  # an inline bullet starts a new sentence
-            if not text[start : match.start()].strip():
-                continue
-            cut = match.start()
-        cuts.append(cut)
-        start = cut
-    cuts.append(len(text))
-
-    spans: list[tuple[int, int]] = []
-    begin = 0
-    for cut in cuts:
-        span = _strip_span(text, begin, cut)
-        if span is not None:
-            spans.append(span)
-        begin = cut
-    return spans
-
-
-def _is_long(text: str, start: int, end: int) -> bool:
-    if end - start >= _LONG_SENTENCE_COLUMNS:
-        return True
-    wide = sum(1 for char in text[start:end] if ord(char) >= 0x1100)
-    return end - start + wide >= _LONG_SENTENCE_COLUMNS
-
-
-def _latin_end(text: str, match: re.Match[str], start: int) -> bool:
-    terminator = match.group()
-    following = text[match.end()] if match.end() < len(text) else " "
-    if "!" in terminator or "?" in terminator:
-        # Not inside a URL query or "Yahoo!Japan"-like names, but before Japanese text.
-        return following.isspace() or ord(following) > 0x7F
-    if following.isspace():
-        if match.start() - start <= 12:  # only a short sentence so far can be an enumerator
-            before = text[start : match.start()].strip().lstrip(_BULLETS + "・-*+ ")
-            if _ENUMERATOR.fullmatch(before):
-                return False
-        word = _WORD_BEFORE.search(text, max(0, match.start() - 12), match.start())
-        if word is None:
-            return True
-        return len(word.group()) > 1 and word.group().lower() not in _ABBREVIATIONS
-    # Japanese text written with full-width periods: "である．次に" → "である.次に" after NFKC.
-    previous = text[match.start() - 1] if match.start() > 0 else " "
-    return terminator[0] == "." and ord(previous) >= 0x3000 and ord(following) >= 0x3000
-
-
-def _strip_span(text: str, start: int, end: int) -> tuple[int, int] | None:
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    return (start, end) if start < end else None
 
 
 def chunk_pages(

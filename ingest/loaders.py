@@ -8,9 +8,9 @@ from ingest.archive import ArchiveLimits
 from ingest.docx import read_docx
 from ingest.errors import FileTooLargeError, LoadError, UnsupportedFileError
 from ingest.html import decode_html, read_html
-from ingest.normalize import normalize_text
 from ingest.pdf import read_pdf
 from ingest.text import decode_text, markdown_title, strip_markdown
+from text.normalize import normalize_text
 
 PDF_MIME = "application/pdf"
 TEXT_MIME = "text/plain"

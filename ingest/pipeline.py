@@ -10,11 +10,10 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from ingest.archive import ArchiveLimits
-from ingest.chunking import chunk_pages, join_pages
+from ingest.chunking import chunk_pages
 from ingest.errors import FileTooLargeError, IngestError, UnsupportedFileError
 from ingest.files import discover, read_files
 from ingest.loaders import SUPPORTED_SUFFIXES, LoadLimits, check_text_size, load_bytes
-from ingest.normalize import normalize_text
 from ingest.records import (
     FileInput,
     FileOutcome,
@@ -28,6 +27,8 @@ from ingest.sizes import human_size
 from ingest.staging import StagedIngest, new_chunks
 from retriever.corpus import Corpus
 from retriever.embedder import Embedder
+from text.normalize import normalize_text
+from text.pages import join_pages
 
 DEFAULT_COLLECTION = "default"
 

@@ -99,6 +99,13 @@ def test_generated_answer_keeps_valid_citations(fake_server: FakeOpenAIServer) -
     assert answer.cited == (1, 3)
     assert [(s.passages, s.supported) for s in answer.sentences] == [((1,), True), ((3,), True)]
     assert answer.warnings == ()
+    # Each citation points at the passage sentence that supports it.
+    spans = {n: answer.cited_span(n) for n in answer.cited}
+    assert spans[1] is not None and spans[3] is not None
+    assert (
+        PASSAGES[0].text[spans[1][0] : spans[1][1]] == "本体には4本のアンテナが内蔵されています。"
+    )
+    assert PASSAGES[2].text[spans[3][0] : spans[3][1]] == "重さ 320グラム"
 
     body = fake_server.chat_requests("gen")[-1]
     user = body["messages"][-1]["content"]

@@ -189,3 +189,22 @@ def test_release_never_shows_what_the_checked_answer_drops() -> None:
         n = rng.randint(0, 3)
         sizes = [rng.randint(1, 5) for _ in range(len(text))]
         assert "".join(released(text, n, sizes)) == parse_citations(text, n)[0].strip(), text
+
+
+def test_verify_records_the_supporting_passage_sentence() -> None:
+    passage = PASSAGES[0]
+    checked = verify(
+        [("重さは320グラムです。", (1,)), ("A tablet weighs 380 grams.", (1, 2))], PASSAGES
+    )
+    (span,) = checked[0].spans
+    assert (span.passage, passage.text[span.start : span.end]) == (1, "本体は320グラムです。")
+    assert [s.passage for s in checked[1].spans] == [1, 2]
+    q7 = PASSAGES[1].text
+    assert q7[checked[1].spans[1].start : checked[1].spans[1].end] == q7  # one sentence
+    whole = checked[1].spans[0]  # nothing in common with passage 1: the whole passage
+    assert (whole.start, whole.end) == (0, len(passage.text))
+
+
+def test_uncited_sentence_records_no_span() -> None:
+    (checked,) = verify([("The documents don't say.", ())], PASSAGES)
+    assert checked.spans == ()

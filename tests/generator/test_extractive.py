@@ -192,3 +192,36 @@ def test_long_unpunctuated_text_is_cut_into_fragments() -> None:
     answer = ExtractiveAnswerer(max_chars=240).answer("ports four", [passage], max_sentences=1)
     assert answer.sentences[0].text.endswith("ports four")
     assert len(answer.sentences[0].text) <= 240
+
+
+@pytest.mark.parametrize(
+    ("question", "passages"),
+    [
+        ("ソラマメX3のアンテナは何本ですか？", JA),
+        ("初期パスワードはどこに書いてありますか", JA),
+        ("X3の保証期間は何年？", JA),  # a slide bullet in the middle of a line
+        ("How heavy is the Q7?", EN),
+        ("How do I export notes?", EN),
+    ],
+)
+def test_recorded_span_is_the_quoted_text(
+    answerer: ExtractiveAnswerer, question: str, passages: list[Passage]
+) -> None:
+    answer = answerer.answer(question, passages)
+    assert answer.sentences
+    for sentence in answer.sentences:
+        (span,) = sentence.spans
+        assert span.passage == sentence.passages[0]
+        assert passages[span.passage - 1].text[span.start : span.end] == sentence.text
+        assert answer.cited_span(span.passage) is not None
+
+
+def test_recorded_span_of_joined_fragments_covers_them() -> None:
+    # Short lines are quoted joined by a space; the span runs from the first to the last.
+    passage = Passage("容量\n32GB\nメモリ\n8GB", "仕様", 1, 0.9)
+    answer = ExtractiveAnswerer(min_chars=6).answer("メモリの容量は？", [passage])
+    (sentence,) = answer.sentences
+    (span,) = sentence.spans
+    quoted = passage.text[span.start : span.end]
+    assert quoted.split() == sentence.text.split()
+    assert answer.cited_span(1) == (span.start, span.end)

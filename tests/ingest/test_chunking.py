@@ -5,14 +5,9 @@ from collections.abc import Callable
 
 import pytest
 
-from ingest.chunking import (
-    PAGE_SEPARATOR,
-    TextChunk,
-    chunk_pages,
-    join_pages,
-    page_of,
-    split_sentences,
-)
+from ingest.chunking import TextChunk, chunk_pages
+from text.pages import PAGE_SEPARATOR, join_pages, page_of
+from text.sentences import split_sentences
 
 
 def words(text: str) -> int:
@@ -21,99 +16,6 @@ def words(text: str) -> int:
 
 def chars(text: str) -> int:
     return len(text)
-
-
-def sentences_of(text: str) -> list[str]:
-    return [text[start:end] for start, end in split_sentences(text)]
-
-
-@pytest.mark.unit
-def test_join_pages_and_page_of() -> None:
-    pages = ["abc", "", "de", "f"]
-    text, offsets = join_pages(pages)
-    assert text == PAGE_SEPARATOR.join(pages) == "abc\n\n\n\nde\n\nf"
-    assert offsets == [0, 5, 7, 11]
-    expected = {
-        0: 1,
-        2: 1,
-        3: 1,
-        4: 1,
-        7: 3,
-        8: 3,
-        11: 4,
-    }  # the separator belongs to the page before
-    for char, number in expected.items():
-        assert page_of(offsets, char) == number
-    for number, (offset, page) in enumerate(zip(offsets, pages, strict=True), start=1):
-        assert all(page_of(offsets, offset + i) == number for i in range(len(page)))
-
-
-@pytest.mark.unit
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        (
-            "これはペンです。あれは「本」です！本当？ はい。",
-            ["これはペンです。", "あれは「本」です！", "本当？", "はい。"],
-        ),
-        ("彼は「行く。」と言った。次の文。", ["彼は「行く。」", "と言った。", "次の文。"]),
-        ("括弧（注記。）の後。", ["括弧（注記。）", "の後。"]),
-        (
-            "The value is 3.5 today. See e.g. the U.S. report by Dr. Smith. Next! Why? Fine.",
-            [
-                "The value is 3.5 today.",
-                "See e.g. the U.S. report by Dr. Smith.",
-                "Next!",
-                "Why?",
-                "Fine.",
-            ],
-        ),
-        ('He said "Stop." Then he left.', ['He said "Stop."', "Then he left."]),
-        (
-            "Visit https://example.com/?q=1&x=2 now. Done.",
-            ["Visit https://example.com/?q=1&x=2 now.", "Done."],
-        ),
-        ("すごい!次はGPT-4.0の話。", ["すごい!", "次はGPT-4.0の話。"]),
-        ("である.次にこれを見る.", ["である.", "次にこれを見る."]),  # full-width period after NFKC
-        ("1. Introduction to models. 2. Methods", ["1. Introduction to models.", "2. Methods"]),
-        (
-            "見出し\n本文はここから始まります。\n- 一つ目\n- 二つ目\n・三つ目\n"
-            "(4) 四つ目\n\n次の段落",
-            [
-                "見出し\n本文はここから始まります。",
-                "- 一つ目",
-                "- 二つ目",
-                "・三つ目",
-                "(4) 四つ目",
-                "次の段落",
-            ],
-        ),
-        ("短い見出し\n\n本文", ["短い見出し", "本文"]),  # blank lines always break
-        (
-            "スライドの一行目には句読点のない説明文です\n二行目\n三行目\n"
-            "This English line has no punctuation at all\nok",
-            [
-                "スライドの一行目には句読点のない説明文です",  # long enough to end at the newline
-                "二行目\n三行目\nThis English line has no punctuation at all",
-                "ok",
-            ],
-        ),
-        ("自己紹介 • 現職:講師 • 書籍の翻訳", ["自己紹介", "• 現職:講師", "• 書籍の翻訳"]),
-        ("  \n\n  ", []),
-    ],
-)
-def test_split_sentences(text: str, expected: list[str]) -> None:
-    assert sentences_of(text) == expected
-
-
-def assert_spans_cover(text: str, spans: list[tuple[int, int]]) -> None:
-    previous_end = 0
-    for start, end in spans:
-        assert previous_end <= start < end <= len(text)
-        assert not text[start].isspace() and not text[end - 1].isspace()
-        assert not text[previous_end:start].strip(), "non-space text between sentences"
-        previous_end = end
-    assert not text[previous_end:].strip()
 
 
 _PIECES = [
@@ -125,14 +27,6 @@ _PIECES = [
 
 def random_text(rng: random.Random, pieces: int) -> str:
     return "".join(rng.choice(_PIECES) for _ in range(pieces))
-
-
-@pytest.mark.unit
-def test_split_sentences_covers_random_text() -> None:
-    rng = random.Random(7)
-    for _ in range(2000):
-        text = random_text(rng, rng.randrange(40))
-        assert_spans_cover(text, split_sentences(text))
 
 
 def check_chunks(

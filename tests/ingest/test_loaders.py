@@ -24,8 +24,8 @@ from ingest.loaders import (
     load_bytes,
     load_path,
 )
-from ingest.normalize import normalize_text
 from tests.ingest.limits import LIMITS
+from text.normalize import normalize_text
 
 pytestmark = pytest.mark.unit
 

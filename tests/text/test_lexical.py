@@ -2,7 +2,7 @@
 
 import pytest
 
-from generator.lexical import mentions_version, versioned_names
+from text.lexical import mentions_version, versioned_names
 
 pytestmark = pytest.mark.unit
 

@@ -1,4 +1,4 @@
-"""Language-light lexical features and sentence boundaries shared by citations and extraction.
+"""Language-light lexical features: what citation checks, extraction and highlights compare.
 
 Japanese has no spaces, so CJK text is compared by character bigrams within runs of kanji /
 katakana; hiragana (particles, verb endings) is treated as function text and skipped. Latin
@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+
+from text.normalize import fold
 
 # Kanji (incl. 々), katakana (not the middle dot ・, which separates), long-vowel mark.
 _CJK_CONTENT = re.compile(
@@ -26,18 +28,6 @@ should may might must not no yes i you he she we they me him her us them my your
 just only very more most such some any all each other"""
 EN_STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
 
-_ABBREVIATIONS_TEXT = (
-    "e.g i.e etc vs mr mrs ms dr prof fig figs no nos p pp vol cf approx inc ltd jr sr st"
-)
-_ABBREVIATIONS = frozenset(_ABBREVIATIONS_TEXT.split())
-CLOSERS = "\"')]}」』）】〉》’”"
-_CJK_TERMINALS = "。！？．"
-
-
-def normalize(text: str) -> str:
-    """NFKC + lower case: folds full-width letters/digits and Kangxi radicals from PDFs."""
-    return unicodedata.normalize("NFKC", text).lower()
-
 
 def _stem(word: str) -> str:
     # Crude plural folding so "layers" meets "layer"; good enough for overlap scoring.
@@ -48,7 +38,7 @@ def _stem(word: str) -> str:
 
 def features(text: str) -> set[str]:
     """Content features of a text: CJK bigrams (unigrams for 1-char runs) and Latin words."""
-    norm = normalize(text)
+    norm = fold(text)
     feats: set[str] = set()
     for word in _WORD.findall(norm):
         word = word.replace(",", "")
@@ -67,34 +57,6 @@ def _grams(run: str) -> list[str]:
     if len(run) == 1:
         return [run]
     return [run[i : i + 2] for i in range(len(run) - 1)]
-
-
-def is_terminal(text: str, i: int) -> bool:
-    """True when text[i] ends a sentence (。！？ always; Latin .!? only before space/end)."""
-    ch = text[i]
-    if ch in _CJK_TERMINALS:
-        return True
-    if ch not in ".!?":
-        return False
-    nxt = text[i + 1] if i + 1 < len(text) else ""
-    if nxt and not (nxt.isspace() or nxt in CLOSERS or nxt in "[［【" or _is_cjk(nxt)):
-        return False  # 3.5, example.com, a.b
-    if ch != ".":
-        return True
-    line_start = text.rfind("\n", 0, i) + 1
-    before = text[line_start:i]
-    if before.strip().isdigit():
-        return False  # numbered list item "1. ..."
-    m = re.search(r"([A-Za-z][A-Za-z.]*)$", before)
-    if m:
-        token = m.group(1).lower()
-        if token in _ABBREVIATIONS or (len(token) == 1 and m.group(1).isupper()):
-            return False  # e.g. / p. 3 / J. Smith
-    return True
-
-
-def _is_cjk(ch: str) -> bool:
-    return "\u3040" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff" or "\uff00" <= ch <= "\uffef"
 
 
 # A Latin name directly followed by a version number: "Falcon 180B", "PaLM 2", "GPT-3.5".
@@ -126,4 +88,4 @@ def versioned_names(text: str) -> set[tuple[str, str]]:
 def mentions_version(text: str, name: str, version: str) -> bool:
     """Does the text name that version, spelled "Falcon-180B", "falcon 180b" or "Falcon180B"?"""
     pattern = rf"(?<![a-z0-9]){re.escape(name)}[\s\-_]*{re.escape(version)}(?![0-9.]*\d)"
-    return re.search(pattern, normalize(text)) is not None
+    return re.search(pattern, fold(text)) is not None

@@ -3,7 +3,7 @@ import time
 
 import pytest
 
-from ingest.normalize import normalize_text
+from text.normalize import fold, normalize_text
 
 pytestmark = pytest.mark.unit
 
@@ -82,3 +82,8 @@ def test_fast_on_40kb() -> None:
         normalize_text(text)
         best = min(best, time.perf_counter() - started)
     assert best < 0.05  # measured ~5 ms; the bound catches pathological regexes
+
+
+def test_fold_folds_width_and_case_only() -> None:
+    assert fold("ＧＰＴ－４ Ｌａｙｅｒｓ ⼤規模") == "gpt-4 layers 大規模"
+    assert fold("活 用\n") == "活 用\n"  # no clean-up: that is normalize_text's job

@@ -1,4 +1,4 @@
-"""Text normalization applied to every page before chunking, indexing and display."""
+"""Normalization: the full clean-up of ingested pages, and the light folding for comparing."""
 
 import re
 import unicodedata
@@ -58,3 +58,8 @@ def normalize_text(text: str) -> str:
     text = text.replace(" \n", "\n").replace("\n ", "\n")
     text = _BLANK_LINES.sub("\n\n", text)
     return text.strip()
+
+
+def fold(text: str) -> str:
+    """NFKC + lower case: folds full-width letters/digits and Kangxi radicals, for comparing."""
+    return unicodedata.normalize("NFKC", text).lower()

@@ -1,0 +1,83 @@
+"""What an extractive answer quotes: a passage's sentences, short ones merged, long ones cut."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from text.sentences import split_fragments
+
+
+@dataclass(frozen=True)
+class Quote:
+    """Text to quote and, per character, its offset in the passage text: fragments joined
+    into one quote may have a space where the passage has a line break or a bullet."""
+
+    text: str
+    offsets: tuple[int, ...]
+
+    @property
+    def start(self) -> int:
+        """Where the quote begins in the passage text."""
+        return self.offsets[0]
+
+    @property
+    def end(self) -> int:
+        """Where it ends (exclusive); the passage text between may differ in spaces."""
+        return self.offsets[-1] + 1
+
+    @property
+    def size(self) -> int:
+        return sum(not ch.isspace() for ch in self.text)
+
+    def join(self, other: Quote) -> Quote:
+        # Fragments are separate bullets or lines unless a Japanese sentence ended.
+        if self.text.endswith(("。", "！", "？")):
+            return Quote(self.text + other.text, self.offsets + other.offsets)
+        gap = (self.offsets[-1] + 1,)
+        return Quote(f"{self.text} {other.text}", self.offsets + gap + other.offsets)
+
+    def strip(self) -> Quote:
+        start, end = 0, len(self.text)
+        while start < end and self.text[start].isspace():
+            start += 1
+        while end > start and self.text[end - 1].isspace():
+            end -= 1
+        return Quote(self.text[start:end], self.offsets[start:end])
+
+
+def quotes(text: str, min_chars: int, max_chars: int) -> list[Quote]:
+    """The pieces of ``text`` an answer may quote, in order: its fragments
+    (``split_fragments``), those under ``min_chars`` non-space characters joined to the next,
+    those over ``max_chars`` characters cut."""
+    merged: list[Quote] = []
+    carry: Quote | None = None
+    for start, end in split_fragments(text):
+        piece = Quote(text[start:end], tuple(range(start, end)))
+        piece = carry.join(piece) if carry else piece
+        if piece.size < min_chars:
+            carry = piece
+            continue
+        carry = None
+        merged.extend(_cut(piece, max_chars))
+    if carry:
+        if merged and merged[-1].size + carry.size <= max_chars:
+            merged[-1] = merged[-1].join(carry)
+        elif sum(ch.isalnum() for ch in carry.text) >= 2:
+            merged.append(carry)
+    return merged
+
+
+def _cut(quote: Quote, max_chars: int) -> list[Quote]:
+    """Cut an over-long fragment (slides and PDFs often lack punctuation) at commas/spaces."""
+    out: list[Quote] = []
+    while len(quote.text) > max_chars:
+        window = quote.text[:max_chars]
+        at = max(window.rfind("、"), window.rfind(", "), window.rfind("，"), window.rfind(" "))
+        at = at + 1 if at > max_chars // 2 else max_chars
+        head = Quote(quote.text[:at], quote.offsets[:at]).strip()
+        if head.text:
+            out.append(head)
+        quote = Quote(quote.text[at:], quote.offsets[at:]).strip()
+    if quote.text:
+        out.append(quote)
+    return out

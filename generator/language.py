@@ -91,10 +91,5 @@ def unsupported_warning(language: str, unsupported: int, total: int) -> str:
     return f"{unsupported} of {total} sentences are not supported by the passages they cite."
 
 
-def language_name(language: str) -> str:
-    """English name of the language, for instructions to the model."""
-    return "Japanese" if _lang(language) == "ja" else "English"
-
-
 def _lang(language: str) -> Language:
     return "ja" if language == "ja" else "en"

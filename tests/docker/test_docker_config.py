@@ -298,7 +298,7 @@ def test_embedding_model_is_built_where_the_app_looks(dockerfile: Any) -> None:
     folder = re.search(r"KOTAE_MODEL_CACHE_DIR'\], '([^']+)'", build)
     assert folder is not None, build
     # app/model_files.py resolves the default model as model_cache_dir / "<folder>".
-    assert f'/ "{folder.group(1)}"' in (ROOT / "app" / "models.py").read_text(encoding="utf-8")
+    assert f'/ "{folder.group(1)}"' in (ROOT / "app" / "model_files.py").read_text(encoding="utf-8")
 
 
 def compose_client_present() -> bool:

@@ -10,6 +10,8 @@ from text.pages import page_of
 
 @dataclass(frozen=True)
 class Citation:
+    """A cited passage and the span of it the answer cites (also the wire shape: /v1/ask)."""
+
     n: int
     chunk_id: int
     document_id: int

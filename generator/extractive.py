@@ -138,7 +138,11 @@ class ExtractiveAnswerer:
             if any(_near_duplicate(candidates[i], candidates[j]) for j in chosen):
                 continue
             chosen.append(i)
-        picked = sorted((candidates[i] for i in chosen), key=lambda c: (c.passage, c.position))
+        top = totals[order[0]]
+        picked = sorted(
+            ((candidates[i], totals[i] / top if top > 0 else 1.0) for i in chosen),
+            key=lambda pick: (pick[0].passage, pick[0].position),
+        )
         return _answer(picked, language)
 
     def _split(self, index: int, passage: Passage) -> list[_Candidate]:
@@ -272,10 +276,12 @@ def _near_duplicate(a: _Candidate, b: _Candidate) -> bool:
     return len(a.feats & b.feats) / min(len(a.feats), len(b.feats)) >= 0.8
 
 
-def _answer(picked: Sequence[_Candidate], language: str) -> Answer:
+def _answer(picked: Sequence[tuple[_Candidate, float]], language: str) -> Answer:
+    """The quotes in passage order, each with its relevance relative to the best one."""
     # Marker and spacing follow the quoted text's script, not the question's language.
     parts: list[str] = []
-    for prev, c in zip([None, *picked], picked, strict=False):
+    quotes = [c for c, _ in picked]
+    for prev, c in zip([None, *quotes], quotes, strict=False):
         if prev is not None:
             if not prev.text.endswith(_TERMINALS_END):
                 parts.append("\n")  # slide bullets without punctuation: one per line
@@ -283,12 +289,12 @@ def _answer(picked: Sequence[_Candidate], language: str) -> Answer:
                 parts.append(" ")
         marker = f"[{c.passage + 1}]"
         parts.append(f"{c.text} {marker}" if c.text[-1].isascii() else f"{c.text}{marker}")
-    cited = tuple(dict.fromkeys(c.passage + 1 for c in picked))
+    cited = tuple(dict.fromkeys(c.passage + 1 for c in quotes))
     sentences = tuple(
         CitedSentence(
-            c.text, (c.passage + 1,), True, 1.0, (SourceSpan(c.passage + 1, c.start, c.end),)
+            c.text, (c.passage + 1,), True, relevance, (SourceSpan(c.passage + 1, c.start, c.end),)
         )
-        for c in picked
+        for c, relevance in picked
     )
     return Answer("".join(parts), cited, sentences, False, "extractive", language)
 

@@ -31,7 +31,9 @@ class CitedSentence:
     text: str  # the answer sentence, markers removed
     passages: tuple[int, ...]  # 1-based passage numbers it cites (valid ones only)
     supported: bool  # verification result
-    support: float  # best support score against its cited passages, 0..1
+    # Generative: best support score against its cited passages, 0..1. Extractive (quotes,
+    # supported by construction): its relevance relative to the answer's best quote (1.0).
+    support: float
     # One per cited passage, in the order of ``passages``: the text quoted (extractive) or
     # the passage sentence that best matches this one (generative).
     spans: tuple[SourceSpan, ...] = ()
@@ -50,9 +52,12 @@ class Answer:
     warnings: tuple[str, ...] = ()
 
     def cited_span(self, n: int) -> tuple[int, int] | None:
-        """The stretch of passage ``n``'s text that the answer cites: from the first to the end
-        of the last span recorded for it (None when no sentence recorded one)."""
-        spans = [span for s in self.sentences for span in s.spans if span.passage == n]
-        if not spans:
-            return None
-        return min(span.start for span in spans), max(span.end for span in spans)
+        """The span of passage ``n`` recorded by the strongest answer sentence citing it (the
+        first of equals): what a reader of citation [n] should see highlighted. None when no
+        sentence recorded one."""
+        best: tuple[float, SourceSpan] | None = None
+        for sentence in self.sentences:
+            for span in sentence.spans:
+                if span.passage == n and (best is None or sentence.support > best[0]):
+                    best = (sentence.support, span)
+        return None if best is None else (best[1].start, best[1].end)

@@ -13,7 +13,6 @@ from app.api.envelope import API_ERRORS, error_responses
 from app.api.event_streams import EventStream
 from app.asking import AskResult, warnings_text
 from app.errors import BadRequestError
-from app.schemas.ask import CitationOut
 from app.schemas.openai import (
     MODEL,
     AssistantMessage,
@@ -73,7 +72,7 @@ async def chat_completions(body: ChatRequest, kotae: KotaeDep) -> Any:
             id=cid,
             created=created,
             choices=[ChatChoice(message=message)],
-            citations=[CitationOut.model_validate(c) for c in result.citations],
+            citations=result.citations,
         )
 
     def chunk(delta: ChatDelta, finish: bool = False) -> bytes:

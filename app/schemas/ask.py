@@ -3,9 +3,10 @@ prints the same answer)."""
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from app.asking import AskResult
+from app.citing import Citation
 from app.schemas.params import CollectionName
 from app.schemas.search import ScoredChunk
 from generator.language import Language
@@ -35,23 +36,6 @@ class AskRequest(BaseModel):
     stream: bool = False
 
 
-class CitationOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    n: int
-    chunk_id: int
-    document_id: int
-    source: str
-    title: str
-    page: int
-    char_start: int = Field(description="The cited span in the document's normalized text.")
-    char_end: int
-    text: str = Field(description="The whole passage.")
-    highlight_start: int = Field(description="The cited span inside `text`.")
-    highlight_end: int
-    supported: bool
-
-
 class PassageOut(ScoredChunk):
     n: int = Field(description="The passage number that `[n]` markers in the answer refer to.")
 
@@ -60,7 +44,7 @@ class AskResponse(BaseModel):
     """An answer with verified citations (`kotae ask --json` prints the same shape)."""
 
     answer: str = Field(description="The answer text, with [n] markers for its citations.")
-    citations: list[CitationOut]
+    citations: list[Citation]
     abstained: bool = Field(description="True when the documents do not answer the question.")
     mode: Literal["generative", "extractive"]
     language: Language
@@ -76,7 +60,7 @@ class AskResponse(BaseModel):
         a = result.answer
         return cls(
             answer=a.text,
-            citations=[CitationOut.model_validate(c) for c in result.citations],
+            citations=result.citations,
             abstained=a.abstained,
             mode=a.mode,  # type: ignore[arg-type]
             language=a.language,  # type: ignore[arg-type]

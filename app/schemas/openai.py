@@ -10,12 +10,12 @@ from pydantic import (
     model_validator,
 )
 
+from app.citing import Citation
 from app.schemas.ask import (
     MAX_HISTORY_TURNS,
     MAX_QUESTION_CHARS,
     MAX_TOP_K,
     MAX_TURN_CHARS,
-    CitationOut,
 )
 from app.schemas.params import CollectionName
 
@@ -91,7 +91,7 @@ class ChatCompletionBase(BaseModel):
 class ChatCompletion(ChatCompletionBase):
     object: Literal["chat.completion"] = "chat.completion"
     choices: list[ChatChoice]
-    citations: list[CitationOut]
+    citations: list[Citation]
     usage: Usage = Usage()
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from generator.extractive import ExtractiveAnswerer
 from generator.language import abstention_message
-from generator.records import Passage
+from generator.records import Answer, CitedSentence, Passage, SourceSpan
 
 pytestmark = pytest.mark.unit
 
@@ -225,3 +225,20 @@ def test_recorded_span_of_joined_fragments_covers_them() -> None:
     quoted = passage.text[span.start : span.end]
     assert quoted.split() == sentence.text.split()
     assert answer.cited_span(1) == (span.start, span.end)
+
+
+def test_citation_of_two_sentences_highlights_the_strongest() -> None:
+    # The context sentence comes first in the answer, but citation [1] must show the sentence
+    # that answers: the strongest of those citing it.
+    context = CitedSentence("こより屋は和紙の工房です。", (1,), True, 0.7, (SourceSpan(1, 0, 13),))
+    fact = CitedSentence("職人は7人です。", (1,), True, 1.0, (SourceSpan(1, 14, 22),))
+    answer = Answer("…", (1,), (context, fact), False, "extractive", "ja")
+    assert answer.cited_span(1) == (14, 22)
+    assert answer.cited_span(2) is None
+
+
+@pytest.mark.parametrize("question", ["How heavy is the Q7?", "How do I export notes?"])
+def test_the_best_quote_is_the_strongest(answerer: ExtractiveAnswerer, question: str) -> None:
+    answer = answerer.answer(question, EN)
+    supports = [s.support for s in answer.sentences]
+    assert max(supports) == 1.0 and all(0 < s <= 1.0 for s in supports)

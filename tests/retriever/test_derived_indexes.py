@@ -14,6 +14,7 @@ from retriever.faiss_index import FaissIndex
 from retriever.indexes import DerivedIndexes
 from retriever.records import NewChunk
 from retriever.vector_index import VectorIndex
+from tests.conftest import migrate
 
 pytestmark = pytest.mark.unit
 
@@ -99,7 +100,7 @@ def open_indexes(
 @pytest.mark.parametrize("store_name", sorted(STORES))
 def test_replay_delete_snapshot_and_rebuild_through_the_protocol(tmp_path, store_name):
     new_vector_index = STORES[store_name]
-    corpus = Corpus(f"sqlite:///{tmp_path / 'kotae.db'}")
+    corpus = Corpus(migrate(f"sqlite:///{tmp_path / 'kotae.db'}"))
     first = store(corpus, "a.txt", ["alpha beta", "gamma"], seed=1)
     indexes = open_indexes(corpus, tmp_path / "index", new_vector_index)
     assert indexes.chunk_count == 2
@@ -126,7 +127,7 @@ def test_a_search_runs_while_a_catch_up_reads_and_tokenizes(tmp_path):
             assert release.wait(30)
         return text.split()
 
-    corpus = Corpus(f"sqlite:///{tmp_path / 'kotae.db'}")
+    corpus = Corpus(migrate(f"sqlite:///{tmp_path / 'kotae.db'}"))
     store(corpus, "a.txt", ["alpha beta"], seed=1)
     (first_chunk,) = corpus.chunk_ids().tolist()
     indexes = open_indexes(corpus, tmp_path / "index", STORES["faiss"], slow_tokenize)
@@ -159,7 +160,7 @@ def test_a_search_runs_while_a_catch_up_reads_and_tokenizes(tmp_path):
 
 
 def test_concurrent_catch_ups_apply_each_change_once(tmp_path):
-    corpus = Corpus(f"sqlite:///{tmp_path / 'kotae.db'}")
+    corpus = Corpus(migrate(f"sqlite:///{tmp_path / 'kotae.db'}"))
     indexes = open_indexes(corpus, tmp_path / "index", STORES["faiss"])
     for i in range(20):
         store(corpus, f"{i}.txt", [f"word{i} common", "common"], seed=10 * i)

@@ -50,6 +50,9 @@ class part(Generic[T]):
     def __get__(self, kotae: "Kotae | None", owner: type) -> "T | part[T]":
         if kotae is None:
             return self
+        if self.name in kotae.built:  # built: no lock to take on every request
+            built: T = kotae.built[self.name]
+            return built
         with kotae.build_lock:
             if self.name not in kotae.built:
                 kotae.built[self.name] = self.build(kotae)

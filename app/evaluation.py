@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from app.kotae import Kotae
+from generator.language import detect_language
 
 # Whitespace, and the table/bullet/markup characters that renderings put between words (HTML
 # tables become "a | b" rows): an evidence string quoted from a cell must still match.
@@ -114,6 +115,18 @@ class EvalReport:
                 "p95": round(percentile(self.latencies_ms, 0.95), 2),
             },
         }
+        directions = sorted({p["direction"] for p in ranked if "direction" in p})
+        if len(directions) > 1:
+            # Cross-lingual questions miss far more often than same-language ones.
+            out["by_direction"] = {
+                d: {
+                    "questions": len(rows),
+                    f"recall@{self.k}": mean("recall", rows),
+                    f"mrr@{self.k}": mean("mrr", rows),
+                }
+                for d in directions
+                if (rows := [p for p in ranked if p.get("direction") == d])
+            }
         if any("abstained" in p for p in self.per_question):
             out["answers"] = {
                 "fact_in_answer": mean("fact_in_answer", answerable),
@@ -122,6 +135,12 @@ class EvalReport:
                 "abstained_when_answerable": mean("abstained", answerable),
             }
         return out
+
+
+def direction(q: Question) -> str:
+    """Question language → evidence language, e.g. "ja→en" for a Japanese question whose
+    answer is an English sentence."""
+    return f"{detect_language(q.q)}→{detect_language(' '.join(q.evidence))}"
 
 
 def relevant_counts(kotae: Kotae, questions: Sequence[Question]) -> dict[str, int]:
@@ -158,15 +177,14 @@ async def _evaluate(
 ) -> EvalReport:
     report = EvalReport(k)
     totals = relevant_counts(kotae, questions)
-    kotae.searching.search(
-        "warm up", 1, collection
-    )  # model and index loading are not query latency
+    kotae.searching.search("warm up", 1, collection)  # loading is not query latency
     for q in questions:
         started = time.perf_counter()
         hits = kotae.searching.search(q.q, k, collection, mode=mode)  # type: ignore[arg-type]
         report.latencies_ms.append((time.perf_counter() - started) * 1000)
         row: dict[str, Any] = {"id": q.id, "answerable": q.answerable, "evidence": bool(q.evidence)}
         if q.evidence:
+            row["direction"] = direction(q)
             relevance = [holds_evidence(h.chunk.text, q.evidence) for h in hits]
             row.update(ranking_metrics(relevance, totals[q.id], k))
         if answers:

@@ -4,7 +4,15 @@ import math
 
 import pytest
 
-from app.evaluation import holds_evidence, load_questions, percentile, ranking_metrics
+from app.evaluation import (
+    EvalReport,
+    Question,
+    direction,
+    holds_evidence,
+    load_questions,
+    percentile,
+    ranking_metrics,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -50,3 +58,28 @@ def test_percentile_and_loader(tmp_path):
     qa.write_text('{"id": "x"}\n', encoding="utf-8")
     with pytest.raises(ValueError, match=r"qa\.jsonl:1"):
         load_questions(qa)
+
+
+def test_questions_are_grouped_by_question_and_evidence_language():
+    assert direction(Question("1", "列の上限は？", ("columns per table 1,600",))) == "ja→en"
+    assert direction(Question("2", "What is the limit?", ("上限は1600列",))) == "en→ja"
+    report = EvalReport(5)
+    rows = [("ja→ja", 1.0, 1.0), ("ja→en", 0.0, 0.0), ("ja→en", 1.0, 0.5)]
+    for n, (d, recall, mrr) in enumerate(rows):
+        report.per_question.append(
+            {
+                "id": str(n),
+                "answerable": True,
+                "evidence": True,
+                "direction": d,
+                "recall": recall,
+                "mrr": mrr,
+                "ndcg": mrr,
+            }  # fmt: skip
+        )
+    report.per_question.append({"id": "u", "answerable": False, "evidence": False})
+    report.latencies_ms = [1.0]
+    assert report.summary()["by_direction"] == {
+        "ja→en": {"questions": 2, "recall@5": 0.5, "mrr@5": 0.25},
+        "ja→ja": {"questions": 1, "recall@5": 1.0, "mrr@5": 1.0},
+    }

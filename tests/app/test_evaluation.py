@@ -66,17 +66,8 @@ def test_questions_are_grouped_by_question_and_evidence_language():
     report = EvalReport(5)
     rows = [("ja→ja", 1.0, 1.0), ("ja→en", 0.0, 0.0), ("ja→en", 1.0, 0.5)]
     for n, (d, recall, mrr) in enumerate(rows):
-        report.per_question.append(
-            {
-                "id": str(n),
-                "answerable": True,
-                "evidence": True,
-                "direction": d,
-                "recall": recall,
-                "mrr": mrr,
-                "ndcg": mrr,
-            }  # fmt: skip
-        )
+        row = {"id": str(n), "answerable": True, "evidence": True, "direction": d}
+        report.per_question.append({**row, "recall": recall, "mrr": mrr, "ndcg": mrr})
     report.per_question.append({"id": "u", "answerable": False, "evidence": False})
     report.latencies_ms = [1.0]
     assert report.summary()["by_direction"] == {

@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from generator.answer_types import answer_type_bonus
 from generator.language import abstention_message, detect_language
 from generator.quoting import quotes
 from generator.records import Answer, CitedSentence, Passage, SourceSpan
@@ -17,23 +18,6 @@ SentenceScorer = Callable[[str, list[str]], list[float]]
 
 _TERMINALS_END = tuple("。！？.!?")
 _DIGIT = re.compile(r"\d")
-_EN_NUMBER_WORDS = (
-    r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|"
-    r"fifty|hundred|thousand|million|billion|dozen|half|double|twice"
-)
-_JA_NUMERALS = "0-9０-９一二三四五六七八九十百千万億"
-# 何層 / 何本 / 何% / 何パーセント (not 何を, 何が: those ask "what", not "how many").
-_JA_COUNTER_Q = re.compile(r"何\s*([\u3400-\u9fff]|[ァ-ヶー]+|%)")
-_JA_QUANTITY_Q = re.compile(
-    r"いくつ|いくら|どのくらい|どれくらい|どれだけ|どの程度|何\s*[\u3400-\u9fffァ-ヶ%]"
-    r"|[\u3400-\u9fffァ-ヶー]数(?:は|を|が)"  # パラメータ数は？ / 人数を教えて
-)
-_EN_QUANTITY_Q = re.compile(
-    r"\bhow (?:many|much|long|large|big|old|far|often|fast|heavy|high|wide)\b"
-    r"|\bwhat (?:percentage|percent|share|number|year|size|version|date)\b|\bwhen\b",
-    re.IGNORECASE,
-)
-_EN_HOW_MANY_NOUN = re.compile(r"\bhow many ([a-z]+)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -117,7 +101,7 @@ class ExtractiveAnswerer:
             [(1 - weight) * lx + weight * sm for lx, sm in zip(own, semantic, strict=True)],
         )
         content = _entity_focus(question, candidates, content)
-        bonus = _quantity_bonus(question, candidates)
+        bonus = answer_type_bonus(question, [c.text for c in candidates])
         totals = [
             score + self.rank_prior / (1 + c.passage) + extra
             for c, score, extra in zip(candidates, content, bonus, strict=True)
@@ -245,28 +229,6 @@ def _entity_features(question: str) -> set[str]:
     for word in re.findall(r"\b[A-Z][A-Za-z0-9]*\b", question):
         ents |= features(word)
     return ents
-
-
-def _quantity_bonus(question: str, candidates: Sequence[_Candidate]) -> list[float]:
-    """For "how many" questions: sentences with numbers, more so a number with the unit asked."""
-    q = fold(question)
-    if not (_JA_QUANTITY_Q.search(q) or _EN_QUANTITY_Q.search(q)):
-        return [0.0] * len(candidates)
-    unit: re.Pattern[str] | None = None
-    if m := _JA_COUNTER_Q.search(q):
-        unit = re.compile(rf"[{_JA_NUMERALS}][{_JA_NUMERALS}.,]*\s*{re.escape(m.group(1))}")
-    elif m := _EN_HOW_MANY_NOUN.search(q):
-        noun = m.group(1).rstrip("s")
-        unit = re.compile(rf"(?:\d[\d.,]*|\b(?:{_EN_NUMBER_WORDS}))\s+(?:\w+\s+)?{noun}")
-    number = re.compile(rf"\d|\b(?:{_EN_NUMBER_WORDS})\b")
-    out = []
-    for c in candidates:
-        text = fold(c.text)
-        bonus = 0.15 if number.search(text) else 0.0
-        if unit is not None and unit.search(text):
-            bonus += 0.15
-        out.append(bonus)
-    return out
 
 
 def _near_duplicate(a: _Candidate, b: _Candidate) -> bool:

@@ -23,35 +23,18 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import machine, seed_sentences
+from bench.common import machine, seed_sentences, store_synthetic_document
 
 
 def store_documents(url: str, prefix: str, docs: int, per_doc: int, dim: int, pause: float) -> None:
-    """Store `docs` documents of random unit vectors and seed-corpus text, straight into SQL."""
+    """Store `docs` synthetic documents straight into SQL, `pause` seconds apart."""
     from retriever.corpus import Corpus
-    from retriever.records import NewChunk
 
-    rng = np.random.default_rng(hash(prefix) % 2**32)
+    rng = np.random.default_rng(len(prefix))  # the base and the new documents differ
     pool = seed_sentences()
     corpus = Corpus(url)
     for d in range(docs):
-        vectors = rng.normal(size=(per_doc, dim)).astype(np.float32)
-        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-        chunks = []
-        for i in range(per_doc):
-            text = " ".join(pool[j] for j in rng.integers(0, len(pool), 3))
-            chunks.append(NewChunk(text, 0, len(text), 1, 1, 100, vectors[i]))
-        name = f"{prefix}{d}"
-        corpus.store_document(
-            collection="bench",
-            source=name,
-            title=name,
-            mime="text/plain",
-            content_hash=name,
-            size=0,
-            page_offsets=[0],
-            chunks=chunks,
-        )
+        store_synthetic_document(corpus, rng, pool, f"{prefix}{d}", per_doc, dim)
         time.sleep(pause)
     corpus.engine.dispose()
 

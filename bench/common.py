@@ -1,4 +1,4 @@
-"""Helpers shared by the benchmarks: machine description, peak memory, synthetic text."""
+"""Helpers shared by the benchmarks: machine description, peak memory, synthetic data."""
 
 import os
 import platform
@@ -6,6 +6,12 @@ import random
 import resource
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from retriever.corpus import Corpus
 
 SEEDS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus" / "seeds-ja"
 
@@ -45,3 +51,30 @@ def synthetic_documents(n_docs: int, sentences_per_doc: int, seed: int = 0) -> l
     rng = random.Random(seed)
     pool = seed_sentences()
     return ["\n".join(rng.choices(pool, k=sentences_per_doc)) for _ in range(n_docs)]
+
+
+def store_synthetic_document(
+    corpus: "Corpus", rng: "np.random.Generator", pool: list[str], name: str, chunks: int, dim: int
+) -> None:
+    """Store one document of `chunks` chunks straight into SQL: three seed-corpus sentences
+    each, with random unit vectors (exact search costs the same whatever the vectors hold)."""
+    import numpy as np
+
+    from retriever.records import NewChunk
+
+    vectors = rng.normal(size=(chunks, dim)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    rows = []
+    for vector in vectors:
+        text = " ".join(pool[j] for j in rng.integers(0, len(pool), 3))
+        rows.append(NewChunk(text, 0, len(text), 1, 1, 100, vector))
+    corpus.store_document(
+        collection="bench",
+        source=name,
+        title=name,
+        mime="text/plain",
+        content_hash=name,
+        size=0,
+        page_offsets=[0],
+        chunks=rows,
+    )

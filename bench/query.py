@@ -20,7 +20,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import machine, peak_rss_mb, seed_sentences
+from bench.common import machine, peak_rss_mb, seed_sentences, store_synthetic_document
 
 
 def main() -> None:
@@ -31,7 +31,6 @@ def main() -> None:
 
     from app.kotae import Kotae
     from app.settings import Settings
-    from retriever.records import NewChunk
 
     rng = np.random.default_rng(0)
     pool = seed_sentences()
@@ -41,22 +40,7 @@ def main() -> None:
         started = time.perf_counter()
         per_doc = 500
         for d in range(args.chunks // per_doc):
-            vectors = rng.normal(size=(per_doc, dim)).astype(np.float32)
-            vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-            chunks = []
-            for i in range(per_doc):
-                text = " ".join(pool[j] for j in rng.integers(0, len(pool), 3))
-                chunks.append(NewChunk(text, 0, len(text), 1, 1, 100, vectors[i]))
-            kotae.corpus.store_document(
-                collection="bench",
-                source=f"doc{d}",
-                title=f"doc {d}",
-                mime="text/plain",
-                content_hash=str(d),
-                size=0,
-                page_offsets=[0],
-                chunks=chunks,
-            )
+            store_synthetic_document(kotae.corpus, rng, pool, f"doc{d}", per_doc, dim)
         stored = time.perf_counter() - started
         started = time.perf_counter()
         count = kotae.indexes.rebuild()

@@ -6,6 +6,7 @@ from collections.abc import Callable
 import pytest
 
 from ingest.chunking import TextChunk, chunk_pages
+from tests.text.random_text import random_text
 from text.pages import PAGE_SEPARATOR, join_pages, page_of
 from text.sentences import split_sentences
 
@@ -16,17 +17,6 @@ def words(text: str) -> int:
 
 def chars(text: str) -> int:
     return len(text)
-
-
-_PIECES = [
-    "これはペンです。", "「本」です！", "本当？", "はい。", "長い文章の", "テスト", "ー", "漢" * 60,
-    "hello", "world", ". ", "! ", "? ", "3.5", "e.g.", "Dr.", "1.", "•", "・", " ", " ", "\n",
-    "\n\n", "\t", "x" * 40, "。」", "」", "(", ")",
-]  # fmt: skip
-
-
-def random_text(rng: random.Random, pieces: int) -> str:
-    return "".join(rng.choice(_PIECES) for _ in range(pieces))
 
 
 def check_chunks(

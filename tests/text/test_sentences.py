@@ -4,6 +4,7 @@ import random
 
 import pytest
 
+from tests.text.random_text import random_text
 from text.sentences import list_marker_end, split_fragments, split_sentences
 
 
@@ -77,17 +78,6 @@ def assert_spans_cover(text: str, spans: list[tuple[int, int]]) -> None:
         assert not text[previous_end:start].strip(), "non-space text between sentences"
         previous_end = end
     assert not text[previous_end:].strip()
-
-
-_PIECES = [
-    "これはペンです。", "「本」です！", "本当？", "はい。", "長い文章の", "テスト", "ー", "漢" * 60,
-    "hello", "world", ". ", "! ", "? ", "3.5", "e.g.", "Dr.", "1.", "•", "・", " ", " ", "\n",
-    "\n\n", "\t", "x" * 40, "。」", "」", "(", ")",
-]  # fmt: skip
-
-
-def random_text(rng: random.Random, pieces: int) -> str:
-    return "".join(rng.choice(_PIECES) for _ in range(pieces))
 
 
 @pytest.mark.unit

@@ -68,10 +68,7 @@ class AskResponse(BaseModel):
             unsupported_sentences=[s.text for s in a.sentences if not s.supported],
             query=result.query,
             # The closest passages, shown with abstentions and useful to any client.
-            passages=[
-                PassageOut(n=i, **ScoredChunk.of(h).model_dump())
-                for i, h in enumerate(result.hits, 1)
-            ],
+            passages=[PassageOut.of(h, n=i) for i, h in enumerate(result.hits, 1)],
         )
 
 

@@ -1,5 +1,7 @@
 """Wire shapes of search: /v1/search's request and hits (`kotae search --json` prints the same)."""
 
+from typing import Any, Self
+
 from pydantic import BaseModel, Field
 
 from app.schemas.params import CollectionName, StoredId
@@ -27,7 +29,8 @@ class ScoredChunk(BaseModel):
     score: float
 
     @classmethod
-    def of(cls, hit: Hit) -> "ScoredChunk":
+    def of(cls, hit: Hit, **extra: Any) -> Self:
+        """The shape of `hit`; `extra` fills the fields a subclass adds."""
         c = hit.chunk
         return cls(
             chunk_id=c.id,
@@ -37,6 +40,7 @@ class ScoredChunk(BaseModel):
             page=c.page_start,
             text=c.text,
             score=round(hit.score, 6),
+            **extra,
         )
 
 
@@ -44,8 +48,8 @@ class HitOut(ScoredChunk):
     page_end: int
 
     @classmethod
-    def of(cls, hit: Hit) -> "HitOut":
-        return cls(**ScoredChunk.of(hit).model_dump(), page_end=hit.chunk.page_end)
+    def of(cls, hit: Hit, **extra: Any) -> Self:
+        return super().of(hit, page_end=hit.chunk.page_end, **extra)
 
 
 class SearchResponse(BaseModel):

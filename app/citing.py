@@ -17,6 +17,7 @@ class Citation:
     document_id: int
     source: str
     title: str
+    context: str  # "Title › Section › Subsection": where the passage sits
     page: int
     char_start: int  # the cited span in the document's normalized text
     char_end: int
@@ -47,6 +48,7 @@ def build_citations(
                 document_id=chunk.document_id,
                 source=chunk.source,
                 title=chunk.title,
+                context=chunk.context or chunk.title,
                 page=page_of(offsets, doc_start) if offsets else chunk.page_start,
                 char_start=doc_start,
                 char_end=chunk.char_start + end,

@@ -194,13 +194,28 @@ def documents_delete(document_id: int, as_json: JsonOpt = False) -> None:
 @cli.command()
 def reindex(
     reembed: Annotated[
-        bool, typer.Option(help="Re-embed every chunk with the configured model.")
+        bool,
+        typer.Option(
+            help="After an upgrade or a model change: re-process documents made with older"
+            " text rules from their originals, and re-embed every other chunk."
+        ),
     ] = False,
 ) -> None:
-    """Rebuild the derived indexes (FAISS, BM25) from SQL."""
+    """Rebuild the derived indexes (FAISS, BM25) from SQL; with --reembed, after an upgrade."""
     with kotae_app() as app:
-        count = app.ingesting.reindex(reembed)
-    err.print(f"indexed {count} chunks")
+        report = app.ingesting.reindex(reembed)
+    for outcome in report.reprocessed:
+        if outcome.outcome == "failed":
+            err.print(f"[red]{outcome.source}: {outcome.reason}[/red]")
+    if report.reprocessed:
+        err.print(f"re-processed {len(report.reprocessed)} documents with the new text rules")
+    if report.no_original:
+        err.print(
+            f"[yellow]{len(report.no_original)} documents made with older text rules have no"
+            " original left (not uploaded, and the file is gone or changed): kept as they"
+            " were; ingest them again to update them[/yellow]"
+        )
+    err.print(f"indexed {report.chunks} chunks")
 
 
 @cli.command()

@@ -4,6 +4,7 @@ The CLI, the API and the worker are thin shells over the services. Heavy parts (
 model, the indexes) are built on first use, or all at once by `warm_up()`.
 """
 
+import logging
 import threading
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar, overload
@@ -22,6 +23,7 @@ from generator.openai_client import OpenAIGenerator
 from ingest.blobs import BlobStore
 from ingest.jobs import JobQueue
 from ingest.pipeline import IngestPipeline
+from ingest.records import TEXT_VERSION
 from ingest.worker import Worker
 from retriever.corpus import Corpus
 from retriever.embedder import SentenceEmbedder
@@ -33,6 +35,8 @@ from retriever.sentence_similarity import SentenceSimilarity
 from retriever.tokenizer import JapaneseTokenizer
 
 T = TypeVar("T")
+
+log = logging.getLogger(__name__)
 
 
 class part(Generic[T]):
@@ -84,6 +88,13 @@ class Kotae:
         """Load the model and the indexes, and build the question encoder, now."""
         self.indexes.catch_up(force=True)  # opening loads the model, the snapshot and the log
         self.embedder.encode_queries(["warm up"])  # builds the question encoder
+        outdated = len(self.corpus.outdated_documents(TEXT_VERSION))
+        if outdated:
+            log.warning(
+                "%d documents were made with older text rules; `kotae reindex --reembed`"
+                " re-processes them (or ingest the same files again)",
+                outdated,
+            )
 
     @part
     def embedder(self) -> SentenceEmbedder:
@@ -177,7 +188,9 @@ class Kotae:
 
     @part
     def ingesting(self) -> IngestService:
-        return IngestService(self.pipeline, self.corpus, self.embedder, lambda: self.indexes)
+        return IngestService(
+            self.pipeline, self.corpus, self.embedder, lambda: self.indexes, self.blobs
+        )
 
     def worker(self) -> Worker:
         return Worker(

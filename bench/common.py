@@ -60,7 +60,7 @@ def store_synthetic_document(
     each, with random unit vectors (exact search costs the same whatever the vectors hold)."""
     import numpy as np
 
-    from retriever.records import NewChunk
+    from retriever.records import NewChunk, NewDocument
 
     vectors = rng.normal(size=(chunks, dim)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
@@ -69,12 +69,15 @@ def store_synthetic_document(
         text = " ".join(pool[j] for j in rng.integers(0, len(pool), 3))
         rows.append(NewChunk(text, 0, len(text), 1, 1, 100, vector))
     corpus.store_document(
-        collection="bench",
-        source=name,
-        title=name,
-        mime="text/plain",
-        content_hash=name,
-        size=0,
-        page_offsets=[0],
-        chunks=rows,
+        NewDocument(
+            collection="bench",
+            source=name,
+            title=name,
+            mime="text/plain",
+            content_hash=name,
+            size=0,
+            page_offsets=[0],
+            text_version=1,
+        ),
+        rows,
     )

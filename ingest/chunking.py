@@ -1,6 +1,7 @@
 """Sentence-aware chunking of page texts with token budgets and sentence overlap."""
 
-from collections.abc import Callable
+import bisect
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from text.pages import join_pages, page_of
@@ -15,6 +16,7 @@ class TextChunk:
     page_start: int  # 1-based page of char_start
     page_end: int  # 1-based page of char_end - 1
     token_count: int
+    context: str = ""  # "Title › Section" (ingest/sections.py); not part of `text`
 
 
 def chunk_pages(
@@ -22,6 +24,7 @@ def chunk_pages(
     count_tokens: Callable[[str], int],
     max_tokens: int,
     overlap_tokens: int,
+    breaks: Sequence[int] = (),
 ) -> list[TextChunk]:
     """Pack whole sentences of the (normalized) pages into chunks of at most ``max_tokens``.
 
@@ -45,11 +48,32 @@ def chunk_pages(
             units.extend(_split_long(text, start, end, tokens, count_tokens, max_tokens))
 
     chunks: list[TextChunk] = []
-    for first, last, tokens in _pack(text, units, count_tokens, max_tokens, overlap_tokens):
+    packed = [
+        (offset + first, offset + last, tokens)
+        for offset, segment in _segments(units, breaks)
+        for first, last, tokens in _pack(text, segment, count_tokens, max_tokens, overlap_tokens)
+    ]
+    for first, last, tokens in packed:
         start, end = units[first][0], units[last - 1][1]
         page_start, page_end = page_of(offsets, start), page_of(offsets, end - 1)
         chunks.append(TextChunk(text[start:end], start, end, page_start, page_end, tokens))
     return chunks
+
+
+def _segments(
+    units: list[tuple[int, int, int]], breaks: Sequence[int]
+) -> list[tuple[int, list[tuple[int, int, int]]]]:
+    """Split units where a section starts: ``(index of the first unit, units)`` each."""
+    segments: list[tuple[int, list[tuple[int, int, int]]]] = []
+    first = 0
+    for i in range(1, len(units)):
+        section = bisect.bisect_right(breaks, units[i][0])
+        if section != bisect.bisect_right(breaks, units[i - 1][0]) and i - first > 1:
+            segments.append((first, units[first:i]))
+            first = i
+    if units:
+        segments.append((first, units[first:]))
+    return segments
 
 
 def _pack(

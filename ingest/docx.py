@@ -12,6 +12,7 @@ from docx.text.paragraph import Paragraph
 
 from ingest.archive import ArchiveLimits, check_archive
 from ingest.errors import LoadError
+from ingest.sections import Heading
 
 _CELL_SEPARATOR = " | "  # keeps cells apart: a tab would become a space that CJK joining removes
 _TITLE_STYLES = ("Title", "Heading")
@@ -20,8 +21,9 @@ _MAX_TITLE_CHARS = 200
 _EMBEDDINGS = ("word/embeddings/",)
 
 
-def read_docx(data: bytes, limits: ArchiveLimits) -> tuple[str | None, str]:
-    """Return ``(title, text)``: one line per paragraph, one ``a | b`` line per table row.
+def read_docx(data: bytes, limits: ArchiveLimits) -> tuple[str | None, str, list[Heading]]:
+    """Return ``(title, text, headings)``: one line per paragraph, one ``a | b`` line per table
+    row; the headings are the paragraphs in the "Heading 1".."Heading 9" styles.
 
     The title is the core-properties title, else the first Title/Heading paragraph.
     Raises LoadError for a damaged or non-Word file, and refuses (LoadError, FileTooLargeError)
@@ -32,17 +34,53 @@ def read_docx(data: bytes, limits: ArchiveLimits) -> tuple[str | None, str]:
     # python-docx raises zip, XML, KeyError and its own errors on damaged input.
     try:
         document = docx.Document(io.BytesIO(data))
-        lines = list(_lines(document.iter_inner_content()))
-        title = _core_title(document) or _first_heading(document.paragraphs)
+        styles = _StyleNames()
+        headings: list[Heading] = []
+        lines = list(_lines(document.iter_inner_content(), styles, headings))
+        title = _core_title(document) or _first_heading(document.paragraphs, styles)
     except Exception as exc:
         raise LoadError(f"corrupt DOCX: {str(exc) or type(exc).__name__}") from exc
     title = " ".join(title.split()) if title else ""
-    return (title[:_MAX_TITLE_CHARS] or None), "\n".join(lines).strip()
+    return (title[:_MAX_TITLE_CHARS] or None), "\n".join(lines).strip(), headings
 
 
-def _lines(blocks: Iterator[Paragraph | Table]) -> Iterator[str]:
+class _StyleNames:
+    """Paragraph style names, looked up once per style id.
+
+    Resolving a paragraph's style scans every style when it has none of its own (python-docx
+    looks up the default), slow over many paragraphs; paragraphs in the default style, never a
+    heading, are skipped.
+    """
+
+    def __init__(self) -> None:
+        self.names: dict[str, str] = {}
+
+    def of(self, paragraph: Paragraph) -> str:
+        style_id = paragraph._p.style
+        if style_id is None:
+            return ""
+        if style_id not in self.names:
+            style = paragraph.style
+            self.names[style_id] = (style.name if style is not None else None) or ""
+        return self.names[style_id]
+
+
+def _heading_level(style_name: str) -> int | None:
+    """1-9 for the built-in "Heading N" styles, else None."""
+    prefix, _, number = style_name.rpartition(" ")
+    if prefix == "Heading" and number.isdigit() and 1 <= int(number) <= 9:
+        return int(number)
+    return None
+
+
+def _lines(
+    blocks: Iterator[Paragraph | Table], styles: _StyleNames, headings: list[Heading]
+) -> Iterator[str]:
     for block in blocks:
         if isinstance(block, Paragraph):
+            level = _heading_level(styles.of(block))
+            if level is not None and block.text.strip():
+                headings.append(Heading(level, block.text))
             yield block.text
         else:
             yield ""  # blank lines set a table apart from the prose around it
@@ -85,18 +123,10 @@ def _core_title(document: Document) -> str | None:
     return document.core_properties.title or None
 
 
-def _first_heading(paragraphs: list[Paragraph]) -> str | None:
-    # Resolving a paragraph's style scans every style when it has none of its own (python-docx
-    # looks up the default), slow over many paragraphs: names are looked up once per style id, and
-    # paragraphs in the default style, never a heading, are skipped.
-    names: dict[str, str] = {}
+def _first_heading(paragraphs: list[Paragraph], styles: _StyleNames) -> str | None:
     for paragraph in paragraphs:
-        style_id = paragraph._p.style
-        if style_id is None or not paragraph.text.strip():
+        if paragraph._p.style is None or not paragraph.text.strip():
             continue
-        if style_id not in names:
-            style = paragraph.style
-            names[style_id] = (style.name if style is not None else None) or ""
-        if names[style_id].startswith(_TITLE_STYLES):
+        if styles.of(paragraph).startswith(_TITLE_STYLES):
             return paragraph.text
     return None

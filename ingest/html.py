@@ -1,10 +1,12 @@
-"""HTML: visible text with block elements on their own lines, via selectolax (lexbor)."""
+"""HTML: visible text with block elements on their own lines, and its headings, via selectolax
+(lexbor). Navigation, sidebars, footers and the like are left out."""
 
 import codecs
 import re
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
+from ingest.sections import Heading
 from ingest.text import decode_text
 
 # Never visible, or not text: dropped with their content.
@@ -27,6 +29,16 @@ _PARAGRAPH_BLOCKS = frozenset(
     }
 )  # fmt: skip
 _CELLS = frozenset({"td", "th"})
+_HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
+# Page furniture repeated on every page of a site: it would dilute every chunk of the page.
+_BOILERPLATE_TAGS = frozenset({"nav", "aside", "footer"})
+_BOILERPLATE_ROLES = frozenset({"navigation", "banner", "contentinfo", "complementary", "search"})
+# An id or class naming navigation or furniture, whole or as a prefix/suffix ("navheader",
+# "nav_table", "tocframe", "site-footer", "sidebar-left"); the names content uses do not match.
+_BOILERPLATE_NAME = re.compile(
+    r"^(?:nav|toc|menu|sidebar|breadcrumbs?|footer|debug|skip)(?:[-_]?[a-z]*)$"
+    r"|^[a-z]*[-_]?(?:nav|navigation|menu|sidebar|breadcrumbs?|footer)$"
+)
 _WHITESPACE = re.compile(r"\s+")
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
 # Labels browsers treat as a superset encoding (WHATWG Encoding Standard).
@@ -77,8 +89,9 @@ def decode_html(data: bytes) -> tuple[str, str]:
     return decode_text(data)
 
 
-def read_html(html: str) -> tuple[str | None, str]:
-    """Return ``(title, visible text)``; the title is ``<title>``, else the first ``<h1>``.
+def read_html(html: str) -> tuple[str | None, str, list[Heading]]:
+    """Return ``(title, visible text, headings)``; the title is ``<title>``, else the first
+    ``<h1>``.
 
     The ``<title>`` also opens the text (unless the body starts with it), so it is searchable.
     """
@@ -86,10 +99,13 @@ def read_html(html: str) -> tuple[str | None, str]:
     head_title = _node_text(tree.css_first("title"))
     title = head_title or _node_text(tree.css_first("h1"))
     root = tree.root
-    text = _visible_text(root) if root is not None else ""
+    out = _Writer()
+    if root is not None:
+        _write_visible(root, out)
+    text = "".join(out.parts).strip()
     if head_title and text.split("\n", 1)[0].strip() != head_title:
         text = f"{head_title}\n\n{text}".strip()
-    return (title[:_MAX_TITLE_CHARS] if title else None), text
+    return (title[:_MAX_TITLE_CHARS] if title else None), text, out.headings
 
 
 def _node_text(node: LexborNode | None) -> str:
@@ -105,6 +121,19 @@ class _Writer:
         self.parts: list[str] = []
         self.trailing_newlines = 2  # the start counts as a paragraph break
         self.line_has_text = False
+        self.headings: list[Heading] = []
+        self._open_heading: tuple[int, int] | None = None  # (level, index into parts)
+
+    def start_heading(self, level: int) -> None:
+        self._open_heading = (level, len(self.parts))
+
+    def end_heading(self) -> None:
+        if self._open_heading is not None:
+            level, first = self._open_heading
+            title = _WHITESPACE.sub(" ", "".join(self.parts[first:])).strip()
+            if title:
+                self.headings.append(Heading(level, title))
+            self._open_heading = None
 
     def text(self, text: str) -> None:
         if not text:
@@ -126,8 +155,7 @@ class _Writer:
         self.line_has_text = False
 
 
-def _visible_text(root: LexborNode) -> str:
-    out = _Writer()
+def _write_visible(root: LexborNode, out: _Writer) -> None:
     # Iterative walk, since documents can nest deeper than Python's recursion limit.
     stack: list[tuple[LexborNode, bool]] = [(root, True)]
     in_pre = 0
@@ -145,6 +173,8 @@ def _visible_text(root: LexborNode) -> str:
             continue
         if tag in _HIDDEN or tag.startswith("-"):  # hidden elements, comments, doctype
             continue
+        if _is_boilerplate(node, tag):
+            continue
         if tag == "br":
             out.newlines(1)
             continue
@@ -158,11 +188,25 @@ def _visible_text(root: LexborNode) -> str:
             children.append(child)
             child = child.next
         stack.extend((c, True) for c in reversed(children))
-    return "".join(out.parts).strip()
+
+
+def _is_boilerplate(node: LexborNode, tag: str) -> bool:
+    if tag in _BOILERPLATE_TAGS:
+        return True
+    attributes = node.attributes
+    if not attributes:
+        return False
+    if (attributes.get("role") or "").lower() in _BOILERPLATE_ROLES:
+        return True
+    names = f"{attributes.get('id') or ''} {attributes.get('class') or ''}".lower().split()
+    return any(_BOILERPLATE_NAME.match(name) for name in names)
 
 
 def _open(tag: str, out: _Writer) -> None:
-    if tag in _PARAGRAPH_BLOCKS:
+    if tag in _HEADINGS:
+        out.newlines(2)
+        out.start_heading(_HEADINGS[tag])
+    elif tag in _PARAGRAPH_BLOCKS:
         out.newlines(2)
     elif tag in _LINE_BLOCKS:
         out.newlines(1)
@@ -171,6 +215,8 @@ def _open(tag: str, out: _Writer) -> None:
 
 
 def _close(tag: str, out: _Writer) -> None:
+    if tag in _HEADINGS:
+        out.end_heading()
     if tag in _PARAGRAPH_BLOCKS:
         out.newlines(2)
     elif tag in _LINE_BLOCKS:

@@ -9,7 +9,9 @@ from ingest.docx import read_docx
 from ingest.errors import FileTooLargeError, LoadError, UnsupportedFileError
 from ingest.html import decode_html, read_html
 from ingest.pdf import read_pdf
-from ingest.text import decode_text, markdown_title, strip_markdown
+from ingest.pdf_outline import read_outline
+from ingest.sections import Heading
+from ingest.text import decode_text, markdown_headings, markdown_title, strip_markdown
 from text.normalize import normalize_text
 
 PDF_MIME = "application/pdf"
@@ -57,13 +59,14 @@ class LoadedDocument:
     """A file's text before normalization.
 
     ``pages`` has one entry per PDF page (page number = index + 1, empty pages kept as "")
-    and a single entry for other formats.
+    and a single entry for other formats. ``headings`` are in reading order.
     """
 
     title: str
     mime: str
     pages: list[str]
     encoding: str | None = None
+    headings: tuple[Heading, ...] = ()
 
 
 def load_path(path: pathlib.Path, limits: LoadLimits) -> LoadedDocument:
@@ -130,7 +133,8 @@ def _is_docx(data: bytes) -> bool:
 
 def _load_pdf(data: bytes, stem: str, limits: LoadLimits) -> LoadedDocument:
     title, pages = read_pdf(data, limits.max_text_chars)
-    return LoadedDocument(_clean_title(title, stem), PDF_MIME, pages)
+    headings = tuple(read_outline(data))
+    return LoadedDocument(_clean_title(title, stem), PDF_MIME, pages, headings=headings)
 
 
 def _load_text(data: bytes, stem: str, limits: LoadLimits) -> LoadedDocument:
@@ -141,22 +145,23 @@ def _load_text(data: bytes, stem: str, limits: LoadLimits) -> LoadedDocument:
 def _load_markdown(data: bytes, stem: str, limits: LoadLimits) -> LoadedDocument:
     text, encoding = decode_text(data)
     title = markdown_title(text)
+    headings = tuple(markdown_headings(text))
     return LoadedDocument(
-        _clean_title(title, stem), MARKDOWN_MIME, [strip_markdown(text)], encoding
+        _clean_title(title, stem), MARKDOWN_MIME, [strip_markdown(text)], encoding, headings
     )
 
 
 def _load_html(data: bytes, stem: str, limits: LoadLimits) -> LoadedDocument:
     html, encoding = decode_html(data)
-    title, text = read_html(html)
-    return LoadedDocument(_clean_title(title, stem), HTML_MIME, [text], encoding)
+    title, text, headings = read_html(html)
+    return LoadedDocument(_clean_title(title, stem), HTML_MIME, [text], encoding, tuple(headings))
 
 
 def _load_docx(data: bytes, stem: str, limits: LoadLimits) -> LoadedDocument:
     if data.startswith(_OLE_MAGIC):
         raise LoadError("encrypted DOCX or legacy .doc file")
-    title, text = read_docx(data, limits.archive)
-    return LoadedDocument(_clean_title(title, stem), DOCX_MIME, [text])
+    title, text, headings = read_docx(data, limits.archive)
+    return LoadedDocument(_clean_title(title, stem), DOCX_MIME, [text], headings=tuple(headings))
 
 
 _LOADERS: dict[str, Callable[[bytes, str, LoadLimits], LoadedDocument]] = {

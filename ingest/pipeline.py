@@ -7,6 +7,7 @@ stored together; a file of more than one batch of chunks goes through ingest/sta
 import hashlib
 import time
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from ingest.archive import ArchiveLimits
@@ -15,6 +16,7 @@ from ingest.errors import FileTooLargeError, IngestError, UnsupportedFileError
 from ingest.files import discover, read_files
 from ingest.loaders import SUPPORTED_SUFFIXES, LoadLimits, check_text_size, load_bytes
 from ingest.records import (
+    TEXT_VERSION,
     FileInput,
     FileOutcome,
     IngestInterrupted,
@@ -23,10 +25,12 @@ from ingest.records import (
     ProgressListener,
     StopSignal,
 )
+from ingest.sections import context_at, locate_sections, section_starts
 from ingest.sizes import human_size
 from ingest.staging import StagedIngest, new_chunks
 from retriever.corpus import Corpus
 from retriever.embedder import Embedder
+from retriever.records import searchable_text
 from text.normalize import normalize_text
 from text.pages import join_pages
 
@@ -127,7 +131,12 @@ class IngestPipeline:
         self, item: FileInput, content_hash: str, collection: str, stop: StopSignal | None = None
     ) -> PreparedFile | FileOutcome:
         existing = self.corpus.find_document(collection, item.source)
-        if existing and existing.status == "ready" and existing.content_hash == content_hash:
+        if (
+            existing
+            and existing.status == "ready"
+            and existing.content_hash == content_hash
+            and existing.text_version >= TEXT_VERSION
+        ):
             return FileOutcome(item.source, "unchanged", existing.chunks, document_id=existing.id)
         if existing is None or existing.status != "ready":
             # A new name for content already stored: one document, and say which.
@@ -148,12 +157,22 @@ class IngestPipeline:
             text, offsets = join_pages(pages)
             if not text.strip():
                 raise IngestError("no text found in the file")
-            chunks = chunk_pages(
-                pages,
-                _stoppable(self.embedder.count_tokens, stop),
-                self.chunk_tokens,
-                self.overlap_tokens,
-            )
+            sections = locate_sections(document.headings, text, offsets)
+            chunks = [
+                replace(
+                    chunk,
+                    context=context_at(
+                        sections, text, chunk.char_start, chunk.char_end, document.title
+                    ),
+                )
+                for chunk in chunk_pages(
+                    pages,
+                    _stoppable(self.embedder.count_tokens, stop),
+                    self.chunk_tokens,
+                    self.overlap_tokens,
+                    section_starts(sections),
+                )
+            ]
         except UnsupportedFileError as e:
             if Path(item.name).suffix.lower() not in SUPPORTED_SUFFIXES:
                 return FileOutcome(item.source, "skipped", reason=str(e))
@@ -178,23 +197,14 @@ class IngestPipeline:
     def _embed_and_store(self, batch: list[PreparedFile], collection: str) -> list[FileOutcome]:
         if not batch:
             return []
-        texts = [c.text for p in batch for c in p.chunks]
+        texts = [searchable_text(c.context, c.text) for p in batch for c in p.chunks]
         vectors = self.embedder.encode_passages(texts)
         outcomes = []
         offset = 0
         for p in batch:
             chunks = new_chunks(p.chunks, vectors[offset : offset + len(p.chunks)])
             offset += len(p.chunks)
-            stored = self.corpus.store_document(
-                collection=collection,
-                source=p.item.source,
-                title=p.document.title,
-                mime=p.document.mime,
-                content_hash=p.content_hash,
-                size=len(p.item.data),
-                page_offsets=p.page_offsets,
-                chunks=chunks,
-            )
+            stored = self.corpus.store_document(p.new_document(collection), chunks)
             outcomes.append(
                 FileOutcome(
                     p.item.source, stored.outcome, stored.chunks, document_id=stored.document_id

@@ -5,6 +5,14 @@ from typing import Protocol
 
 from ingest.chunking import TextChunk
 from ingest.loaders import LoadedDocument
+from retriever.records import NewDocument
+
+# The version of what loading, normalizing and chunking make of a file. Bump it when a change
+# alters the stored chunks: documents of an older version are re-processed by the next ingest
+# of the same file (even unchanged) and by `kotae reindex --reembed`.
+#   1: sentence chunks. 2: heading paths as chunk context, sections as chunk bounds, no HTML
+#   navigation.
+TEXT_VERSION = 2
 
 
 class IngestInterrupted(Exception):
@@ -56,6 +64,18 @@ class PreparedFile:
     document: LoadedDocument
     page_offsets: list[int]
     chunks: list[TextChunk]
+
+    def new_document(self, collection: str) -> NewDocument:
+        return NewDocument(
+            collection=collection,
+            source=self.item.source,
+            title=self.document.title,
+            mime=self.document.mime,
+            content_hash=self.content_hash,
+            size=len(self.item.data),
+            page_offsets=self.page_offsets,
+            text_version=TEXT_VERSION,
+        )
 
 
 class StopSignal(Protocol):

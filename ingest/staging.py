@@ -22,7 +22,7 @@ from ingest.records import (
 )
 from retriever.corpus import Corpus
 from retriever.embedder import Embedder
-from retriever.records import NewChunk
+from retriever.records import NewChunk, searchable_text
 
 STAGING_ATTEMPTS = 3
 log = logging.getLogger(__name__)
@@ -61,21 +61,14 @@ class StagedIngest:
                 if stop is not None and stop.is_set():
                     raise IngestInterrupted(f"{p.item.source}: stopped at {done} of {total} chunks")
                 chunks = [p.chunks[i] for i in missing]
-                vectors = self.embedder.encode_passages([c.text for c in chunks])
+                texts = [searchable_text(c.context, c.text) for c in chunks]
+                vectors = self.embedder.encode_passages(texts)
                 self.corpus.stage_chunks(key, missing, new_chunks(chunks, vectors))
                 done += len(missing)
                 if progress:
                     progress.file_progress(p.item.source, done, total, resumed)
             stored = self.corpus.store_staged_document(
-                collection=collection,
-                source=p.item.source,
-                title=p.document.title,
-                mime=p.document.mime,
-                content_hash=p.content_hash,
-                size=len(p.item.data),
-                page_offsets=p.page_offsets,
-                key=key,
-                total=total,
+                p.new_document(collection), key=key, total=total
             )
             if stored is not None:
                 return FileOutcome(
@@ -90,6 +83,8 @@ class StagedIngest:
         for c in chunks:
             place = f"\0{c.char_start}:{c.char_end}:{c.page_start}:{c.page_end}:{c.token_count}\0"
             digest.update(place.encode())
+            digest.update(c.context.encode("utf-8"))
+            digest.update(b"\0")
             digest.update(c.text.encode("utf-8"))
         return digest.hexdigest()
 
@@ -104,6 +99,7 @@ def new_chunks(chunks: Sequence[TextChunk], vectors: np.ndarray) -> list[NewChun
             page_end=c.page_end,
             token_count=c.token_count,
             embedding=vector,
+            context=c.context,
         )
         for c, vector in zip(chunks, vectors, strict=True)
     ]

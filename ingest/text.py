@@ -6,6 +6,7 @@ import re
 from charset_normalizer import from_bytes
 
 from ingest.errors import UnsupportedFileError
+from ingest.sections import Heading
 
 _BOMS = (  # UTF-32 first: its little-endian BOM starts with UTF-16's
     (codecs.BOM_UTF32_LE, "utf-32"),
@@ -180,6 +181,21 @@ def markdown_title(text: str) -> str | None:
             if title:
                 return title
     return None
+
+
+def markdown_headings(text: str) -> list[Heading]:
+    """ATX headings (``## Section``) outside code blocks, with their level."""
+    headings: list[Heading] = []
+    for line, is_code in _blocks_by_line(text):
+        stripped = line.lstrip(" ")
+        if is_code or not stripped.startswith("#"):
+            continue
+        match = _HEADING.match(line.rstrip("\r\n"))
+        if match:
+            title = _clean_inline(match.group(1)).strip()
+            if title:
+                headings.append(Heading(len(stripped) - len(stripped.lstrip("#")), title))
+    return headings
 
 
 def strip_markdown(text: str) -> str:

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import func, select
 
-from retriever.records import Change, ChunkRecord, NewChunk
+from retriever.records import Change, ChunkRecord, NewChunk, searchable_text
 from retriever.schema import ChangeRow, ChunkRow, CollectionRow, DocumentRow
 from retriever.sql import SqlStore
 
@@ -22,6 +22,7 @@ def chunk_columns(ordinal: int, c: NewChunk) -> dict[str, Any]:
     return {
         "ordinal": ordinal,
         "text": c.text,
+        "context": c.context,
         "page_start": c.page_start,
         "page_end": c.page_end,
         "char_start": c.char_start,
@@ -57,6 +58,7 @@ class ChunkRows(SqlStore):
                 page_end=c.page_end,
                 char_start=c.char_start,
                 char_end=c.char_end,
+                context=c.context,
             )
             for c, source, title, collection in rows
         }
@@ -89,7 +91,7 @@ class ChunkRows(SqlStore):
     def iter_chunks(
         self, ids: Sequence[int] | None = None, batch: int = 4096
     ) -> Iterator[tuple[np.ndarray, list[str], np.ndarray]]:
-        """Yield (ids, texts, embeddings) in batches: all chunks, or just `ids`."""
+        """Yield (ids, searchable texts, embeddings) in batches: all chunks, or just `ids`."""
         wanted = None if ids is None else list(ids)
         if wanted is not None:
             for start in range(0, len(wanted), batch):
@@ -109,13 +111,14 @@ class ChunkRows(SqlStore):
     def _chunk_batch(self, ids: list[int]) -> Iterator[tuple[np.ndarray, list[str], np.ndarray]]:
         with self.session() as session:
             rows = session.execute(
-                select(ChunkRow.id, ChunkRow.text, ChunkRow.embedding)
+                select(ChunkRow.id, ChunkRow.context, ChunkRow.text, ChunkRow.embedding)
                 .where(ChunkRow.id.in_(ids))
                 .order_by(ChunkRow.id)
             ).all()
         if rows:
             vectors = np.stack([np.frombuffer(r.embedding, dtype=np.float32) for r in rows])
-            yield np.array([r.id for r in rows], dtype=np.int64), [r.text for r in rows], vectors
+            texts = [searchable_text(r.context, r.text) for r in rows]
+            yield np.array([r.id for r in rows], dtype=np.int64), texts, vectors
 
     def update_embeddings(self, ids: np.ndarray, vectors: np.ndarray) -> None:
         with self.session() as session, session.begin():

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from retriever.chunk_rows import ChunkRows, chunk_columns
 from retriever.errors import DocumentNotFound
-from retriever.records import DocumentInfo, NewChunk
+from retriever.records import DocumentInfo, NewChunk, NewDocument
 from retriever.schema import (
     Base,
     ChangeRow,
@@ -78,23 +78,10 @@ class Corpus(ChunkRows, ChunkStaging):
             )
             return self._info(session, row) if row else None
 
-    def store_document(
-        self,
-        *,
-        collection: str,
-        source: str,
-        title: str,
-        mime: str,
-        content_hash: str,
-        size: int,
-        page_offsets: Sequence[int],
-        chunks: Sequence[NewChunk],
-    ) -> StoredDocument:
+    def store_document(self, document: NewDocument, chunks: Sequence[NewChunk]) -> StoredDocument:
         """Add a document, or replace the chunks of an existing one, in one transaction."""
         with self.session() as session, session.begin():
-            doc, outcome = self._replace_document(
-                session, collection, source, title, mime, content_hash, size, page_offsets
-            )
+            doc, outcome = self._replace_document(session, document)
             rows = [
                 ChunkRow(document_id=doc.id, **chunk_columns(i, c)) for i, c in enumerate(chunks)
             ]
@@ -103,48 +90,34 @@ class Corpus(ChunkRows, ChunkStaging):
             session.add_all(ChangeRow(op="add", chunk_id=r.id, document_id=doc.id) for r in rows)
             return StoredDocument(doc.id, outcome, len(rows))
 
-    def _replace_document(
-        self,
-        session: Session,
-        collection: str,
-        source: str,
-        title: str,
-        mime: str,
-        content_hash: str,
-        size: int,
-        page_offsets: Sequence[int],
-    ) -> tuple[DocumentRow, str]:
+    def _replace_document(self, session: Session, new: NewDocument) -> tuple[DocumentRow, str]:
         """The document row, new or emptied of its chunks, with its new metadata."""
         lock_change_log(session)
-        collection_id = self.collection_id(session, collection)
+        collection_id = self.collection_id(session, new.collection)
         doc = session.scalar(
             select(DocumentRow).where(
-                DocumentRow.collection_id == collection_id, DocumentRow.source == source
+                DocumentRow.collection_id == collection_id, DocumentRow.source == new.source
             )
         )
         outcome = "updated" if doc is not None and doc.status == "ready" else "added"
         if doc is None:
-            doc = DocumentRow(collection_id=collection_id, source=source, status="ready")
+            doc = DocumentRow(collection_id=collection_id, source=new.source, status="ready")
             session.add(doc)
-        doc.title, doc.mime, doc.content_hash, doc.size = title, mime, content_hash, size
-        doc.pages, doc.page_offsets = len(page_offsets), list(page_offsets)
+        doc.title, doc.mime, doc.content_hash, doc.size = (
+            new.title,
+            new.mime,
+            new.content_hash,
+            new.size,
+        )
+        doc.pages, doc.page_offsets = len(new.page_offsets), list(new.page_offsets)
+        doc.text_version = new.text_version
         doc.status, doc.error = "ready", None
         session.flush()
         self._delete_chunks(session, doc.id)
         return doc, outcome
 
     def store_staged_document(
-        self,
-        *,
-        collection: str,
-        source: str,
-        title: str,
-        mime: str,
-        content_hash: str,
-        size: int,
-        page_offsets: Sequence[int],
-        key: str,
-        total: int,
+        self, document: NewDocument, *, key: str, total: int
     ) -> StoredDocument | None:
         """Make a fully staged file a searchable document, in one transaction.
 
@@ -156,9 +129,7 @@ class Corpus(ChunkRows, ChunkStaging):
             )
             if staged != total:
                 return None
-            doc, outcome = self._replace_document(
-                session, collection, source, title, mime, content_hash, size, page_offsets
-            )
+            doc, outcome = self._replace_document(session, document)
             columns = list(ChunkColumns.__annotations__)  # what both tables hold, in order
             staged_rows = (
                 select(literal(doc.id), *(getattr(StagedChunkRow, c) for c in columns))
@@ -238,6 +209,16 @@ class Corpus(ChunkRows, ChunkStaging):
             )
             return [self._info(session, r, counts.get(r.id, 0)) for r in rows]
 
+    def outdated_documents(self, text_version: int) -> list[DocumentInfo]:
+        """Ready documents whose chunks were made with text rules older than `text_version`."""
+        with self.session() as session:
+            rows = session.scalars(
+                select(DocumentRow)
+                .where(DocumentRow.status == "ready", DocumentRow.text_version < text_version)
+                .order_by(DocumentRow.id)
+            ).all()
+            return [self._info(session, r) for r in rows]
+
     def get_document(self, document_id: int) -> DocumentInfo:
         with self.session() as session:
             row = session.get(DocumentRow, document_id)
@@ -271,6 +252,7 @@ class Corpus(ChunkRows, ChunkStaging):
             chunks=chunks or 0,
             created_at=row.created_at,
             updated_at=row.updated_at,
+            text_version=row.text_version,
         )
 
     def get_meta(self, key: str) -> str | None:

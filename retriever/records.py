@@ -1,14 +1,34 @@
 """Typed records passed between the store, the indexes and their callers."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
 
 
+def searchable_text(context: str, text: str) -> str:
+    """What is embedded and keyword-indexed for a chunk: its heading path, then its text."""
+    return f"{context}\n{text}" if context else text
+
+
+@dataclass(frozen=True)
+class NewDocument:
+    """A document's metadata, as the ingest pipeline stores it with its chunks."""
+
+    collection: str
+    source: str
+    title: str
+    mime: str
+    content_hash: str
+    size: int
+    page_offsets: Sequence[int]
+    text_version: int
+
+
 @dataclass(frozen=True)
 class NewChunk:
-    """A chunk ready to be stored: text, position in its document and its embedding."""
+    """A chunk ready to be stored: text, position in its document, context and embedding."""
 
     text: str
     char_start: int
@@ -17,6 +37,7 @@ class NewChunk:
     page_end: int
     token_count: int
     embedding: np.ndarray
+    context: str = ""
 
 
 @dataclass(frozen=True)
@@ -34,6 +55,7 @@ class DocumentInfo:
     chunks: int
     created_at: datetime
     updated_at: datetime
+    text_version: int = 0
 
 
 @dataclass(frozen=True)
@@ -48,6 +70,7 @@ class ChunkRecord:
     page_end: int
     char_start: int
     char_end: int
+    context: str = ""
 
 
 @dataclass(frozen=True)

@@ -71,6 +71,9 @@ class DocumentRow(Base):
     pages: Mapped[int] = mapped_column(Integer, default=0)
     # Start offset of each page in the normalized document text, to map any span to its page.
     page_offsets: Mapped[list[int]] = mapped_column(JSON, default=list)
+    # The version of the ingest text rules its chunks were made with (ingest.pipeline): an
+    # older one is re-processed by the next ingest of the file or `kotae reindex --reembed`.
+    text_version: Mapped[int] = mapped_column(Integer, default=0)
     status: Mapped[str] = mapped_column(String(20))
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -86,6 +89,8 @@ class ChunkColumns:
 
     ordinal: Mapped[int] = mapped_column(Integer)
     text: Mapped[str] = mapped_column(Text)
+    # "Title › Section": searched and shown with the chunk, not part of its cited text.
+    context: Mapped[str] = mapped_column(Text, default="")
     page_start: Mapped[int] = mapped_column(Integer)
     page_end: Mapped[int] = mapped_column(Integer)
     char_start: Mapped[int] = mapped_column(Integer)

@@ -24,6 +24,7 @@ class ScoredChunk(BaseModel):
     document_id: int
     source: str
     title: str
+    context: str = Field(description='Where the chunk sits: "Title › Section › Subsection".')
     page: int
     text: str
     score: float
@@ -37,6 +38,7 @@ class ScoredChunk(BaseModel):
             document_id=c.document_id,
             source=c.source,
             title=c.title,
+            context=c.context or c.title,
             page=c.page_start,
             text=c.text,
             score=round(hit.score, 6),

@@ -53,7 +53,7 @@ def test_a_database_made_by_the_library_is_adopted(database_url):
     upgrade_database(database_url)
     upgrade_database(database_url)  # and again: a no-op
     with engine.connect() as c:
-        assert c.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0002"
+        assert c.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0003"
     engine.dispose()
 
 

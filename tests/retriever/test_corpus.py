@@ -4,7 +4,7 @@ import pytest
 from retriever.corpus import Corpus
 from retriever.errors import DocumentNotFound
 from retriever.indexes import pending_changes
-from retriever.records import Change, NewChunk
+from retriever.records import Change, NewChunk, NewDocument
 
 pytestmark = pytest.mark.unit
 
@@ -15,14 +15,17 @@ def chunk(text: str, start: int = 0, vector: float = 1.0) -> NewChunk:
 
 def store(corpus: Corpus, source: str, texts: list[str], content_hash: str = "h1") -> int:
     stored = corpus.store_document(
-        collection="c",
-        source=source,
-        title="T",
-        mime="text/plain",
-        content_hash=content_hash,
-        size=10,
-        page_offsets=[0],
-        chunks=[chunk(t) for t in texts],
+        NewDocument(
+            collection="c",
+            source=source,
+            title="T",
+            mime="text/plain",
+            content_hash=content_hash,
+            size=10,
+            page_offsets=[0],
+            text_version=1,
+        ),
+        [chunk(t) for t in texts],
     )
     return stored.document_id
 
@@ -67,14 +70,17 @@ def test_filters_and_chunk_lookup(migrated_url):
     corpus = Corpus(migrated_url)
     a = store(corpus, "a.txt", ["one", "two"])
     corpus.store_document(
-        collection="other",
-        source="b.txt",
-        title="B",
-        mime="text/plain",
-        content_hash="h",
-        size=1,
-        page_offsets=[0],
-        chunks=[chunk("three")],
+        NewDocument(
+            collection="other",
+            source="b.txt",
+            title="B",
+            mime="text/plain",
+            content_hash="h",
+            size=1,
+            page_offsets=[0],
+            text_version=1,
+        ),
+        [chunk("three")],
     )
     assert len(corpus.chunk_ids(collection="c")) == 2
     assert len(corpus.chunk_ids(collection="other")) == 1

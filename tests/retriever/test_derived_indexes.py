@@ -12,7 +12,7 @@ import pytest
 from retriever.corpus import Corpus
 from retriever.faiss_index import FaissIndex
 from retriever.indexes import DerivedIndexes
-from retriever.records import NewChunk
+from retriever.records import NewChunk, NewDocument
 from retriever.vector_index import VectorIndex
 from tests.conftest import migrate
 
@@ -74,14 +74,17 @@ def store(corpus: Corpus, source: str, texts: list[str], seed: int) -> int:
         NewChunk(t, 0, len(t), 1, 1, len(t.split()), vector(seed + i)) for i, t in enumerate(texts)
     ]
     stored = corpus.store_document(
-        collection="c",
-        source=source,
-        title=source,
-        mime="text/plain",
-        content_hash=source,
-        size=1,
-        page_offsets=[0],
-        chunks=chunks,
+        NewDocument(
+            collection="c",
+            source=source,
+            title=source,
+            mime="text/plain",
+            content_hash=source,
+            size=1,
+            page_offsets=[0],
+            text_version=1,
+        ),
+        chunks,
     )
     return stored.document_id
 

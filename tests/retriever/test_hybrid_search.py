@@ -9,7 +9,7 @@ from retriever.e5_convert import build_e5_small
 from retriever.embedder import SentenceEmbedder
 from retriever.faiss_index import FaissIndex
 from retriever.indexes import DerivedIndexes
-from retriever.records import Hit, NewChunk
+from retriever.records import Hit, NewChunk, NewDocument
 from retriever.search import HybridRetriever
 from retriever.tokenizer import JapaneseTokenizer
 from tests.conftest import migrate
@@ -39,14 +39,17 @@ def stack(tmp_path, embedder):
         vectors = embedder.encode_passages(texts)
         chunks = [NewChunk(t, 0, len(t), 1, 1, 10, v) for t, v in zip(texts, vectors, strict=True)]
         stored = corpus.store_document(
-            collection=collection,
-            source=source,
-            title=source,
-            mime="text/plain",
-            content_hash=source,
-            size=1,
-            page_offsets=[0],
-            chunks=chunks,
+            NewDocument(
+                collection=collection,
+                source=source,
+                title=source,
+                mime="text/plain",
+                content_hash=source,
+                size=1,
+                page_offsets=[0],
+                text_version=1,
+            ),
+            chunks,
         )
         ids[source] = stored.document_id
     indexes = open_indexes(corpus, tmp_path, embedder)

@@ -74,6 +74,7 @@ function citationEntry(c) {
   return {
     label: t("source", { n: c.n }),
     title: c.title,
+    context: c.context,
     source: c.source,
     page: c.page,
     text: c.text,
@@ -88,6 +89,7 @@ function passageEntry(p) {
   return {
     label: t("passage", { n: p.n }),
     title: p.title,
+    context: p.context,
     source: p.source,
     page: p.page,
     text: p.text,
@@ -247,7 +249,7 @@ class AnswerView {
       button.setAttribute("aria-expanded", "false");
       const num = el("span", "source-num", String(c.n));
       num.setAttribute("aria-hidden", "true");
-      const title = el("span", "source-name", c.title || c.source);
+      const title = el("span", "source-name", c.context || c.title || c.source);
       const page = el("span", "source-page", t("pageShort", { page: c.page }));
       button.setAttribute("aria-label", t(c.supported === false ? "citationUnverified" : "citation",
         { n: c.n, title: c.title, page: c.page }));
@@ -271,7 +273,7 @@ class AnswerView {
       button.setAttribute("aria-controls", "source-panel");
       button.setAttribute("aria-expanded", "false");
       const head = el("span", "passage-head");
-      head.append(svg(ICONS.doc), el("span", "source-name", p.title || p.source),
+      head.append(svg(ICONS.doc), el("span", "source-name", p.context || p.title || p.source),
         el("span", "source-page", t("pageShort", { page: p.page })));
       const snippet = el("span", "passage-snippet", p.text.slice(0, 140) + (p.text.length > 140 ? "…" : ""));
       button.append(head, snippet);

@@ -25,7 +25,8 @@ export function showSource(entry, from) {
   if (opener) opener.setAttribute("aria-expanded", "true");
 
   document.getElementById("source-eyebrow").textContent = entry.label;
-  document.getElementById("source-title").textContent = entry.title || entry.source;
+  // "Title › Section" where the document has headings.
+  document.getElementById("source-title").textContent = entry.context || entry.title || entry.source;
 
   const meta = document.getElementById("source-meta");
   meta.replaceChildren();

@@ -24,13 +24,15 @@ def chunk_pages(
     count_tokens: Callable[[str], int],
     max_tokens: int,
     overlap_tokens: int,
-    breaks: Sequence[int] = (),
+    sections: Sequence[tuple[int, int]] = (),
 ) -> list[TextChunk]:
     """Pack whole sentences of the (normalized) pages into chunks of at most ``max_tokens``.
 
     Consecutive chunks share whole trailing sentences worth at most ``overlap_tokens``; each
     sentence is in at most two chunks. A sentence longer than ``max_tokens`` is split at word or
-    character boundaries. Chunks may span pages. ``count_tokens`` is called once per sentence
+    character boundaries. Chunks may span pages but not sections (``(start, heading end)``
+    offsets, in order), except that a section holding only its heading joins the next one.
+    ``count_tokens`` is called once per sentence
     and once per chunk (to record the chunk's exact count), plus a few times per overlong
     sentence.
     """
@@ -50,7 +52,7 @@ def chunk_pages(
     chunks: list[TextChunk] = []
     packed = [
         (offset + first, offset + last, tokens)
-        for offset, segment in _segments(units, breaks)
+        for offset, segment in _segments(units, sections)
         for first, last, tokens in _pack(text, segment, count_tokens, max_tokens, overlap_tokens)
     ]
     for first, last, tokens in packed:
@@ -61,16 +63,21 @@ def chunk_pages(
 
 
 def _segments(
-    units: list[tuple[int, int, int]], breaks: Sequence[int]
+    units: list[tuple[int, int, int]], sections: Sequence[tuple[int, int]]
 ) -> list[tuple[int, list[tuple[int, int, int]]]]:
     """Split units where a section starts: ``(index of the first unit, units)`` each."""
+    starts = [start for start, _ in sections]
     segments: list[tuple[int, list[tuple[int, int, int]]]] = []
     first = 0
     for i in range(1, len(units)):
-        section = bisect.bisect_right(breaks, units[i][0])
-        if section != bisect.bisect_right(breaks, units[i - 1][0]) and i - first > 1:
-            segments.append((first, units[first:i]))
-            first = i
+        section = bisect.bisect_right(starts, units[i][0]) - 1
+        if section == bisect.bisect_right(starts, units[i - 1][0]) - 1:
+            continue
+        opened = bisect.bisect_right(starts, units[first][0]) - 1  # the segment's section
+        if opened >= 0 and units[i - 1][1] <= sections[opened][1]:
+            continue  # nothing but the heading so far: it stays with what follows
+        segments.append((first, units[first:i]))
+        first = i
     if units:
         segments.append((first, units[first:]))
     return segments

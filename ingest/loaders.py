@@ -11,7 +11,13 @@ from ingest.html import decode_html, read_html
 from ingest.pdf import read_pdf
 from ingest.pdf_outline import read_outline
 from ingest.sections import Heading
-from ingest.text import decode_text, markdown_headings, markdown_title, strip_markdown
+from ingest.text import (
+    decode_text,
+    markdown_headings,
+    markdown_title,
+    slide_headings,
+    strip_markdown,
+)
 from text.normalize import normalize_text
 
 PDF_MIME = "application/pdf"
@@ -139,7 +145,8 @@ def _load_pdf(data: bytes, stem: str, limits: LoadLimits) -> LoadedDocument:
 
 def _load_text(data: bytes, stem: str, limits: LoadLimits) -> LoadedDocument:
     text, encoding = decode_text(data)
-    return LoadedDocument(_clean_title(None, stem), TEXT_MIME, [text], encoding)
+    headings = tuple(slide_headings(text))
+    return LoadedDocument(_clean_title(None, stem), TEXT_MIME, [text], encoding, headings)
 
 
 def _load_markdown(data: bytes, stem: str, limits: LoadLimits) -> LoadedDocument:

@@ -25,7 +25,7 @@ from ingest.records import (
     ProgressListener,
     StopSignal,
 )
-from ingest.sections import context_at, locate_sections, section_starts
+from ingest.sections import context_at, locate_sections, section_bounds
 from ingest.sizes import human_size
 from ingest.staging import StagedIngest, new_chunks
 from retriever.corpus import Corpus
@@ -170,7 +170,7 @@ class IngestPipeline:
                     _stoppable(self.embedder.count_tokens, stop),
                     self.chunk_tokens,
                     self.overlap_tokens,
-                    section_starts(sections),
+                    section_bounds(sections),
                 )
             ]
         except UnsupportedFileError as e:

@@ -20,17 +20,20 @@ _MIN_FIND_CHARS = 8  # a heading not found whole is looked for by its first this
 
 @dataclass(frozen=True)
 class Heading:
-    """A heading as a loader read it. ``page`` (0-based) is where a PDF outline says it is."""
+    """A heading as a loader read it. ``page`` (0-based) is where a PDF outline says it is;
+    ``anchor`` is the text that marks where it starts, when that is not the title itself."""
 
     level: int  # 1 = top
     title: str
     page: int | None = None
+    anchor: str | None = None
 
 
 @dataclass(frozen=True)
 class Section:
     start: int  # offset of the heading in the normalized document text
     path: tuple[str, ...]  # the titles of the enclosing headings, outermost first
+    heading_end: int  # where the heading's own text ends (as far as it was found)
 
 
 def locate_sections(
@@ -49,19 +52,21 @@ def locate_sections(
         title = " ".join(normalize_text(heading.title).split())[:_MAX_TITLE_CHARS]
         if not title:
             continue
-        found = _find(heading, title, text, page_offsets, position)
+        anchor = normalize_text(heading.anchor) if heading.anchor else title
+        found = _find(heading, anchor, text, page_offsets, position)
         if found is None:
             continue
         while stack and stack[-1][0] >= heading.level:
             stack.pop()
         stack.append((heading.level, title))
-        sections.append(Section(found, tuple(t for _, t in stack)))
+        matched = anchor if text.startswith(anchor, found) else ""
+        sections.append(Section(found, tuple(t for _, t in stack), found + len(matched)))
         position = found + 1
     return sections
 
 
 def _find(
-    heading: Heading, title: str, text: str, page_offsets: Sequence[int], position: int
+    heading: Heading, anchor: str, text: str, page_offsets: Sequence[int], position: int
 ) -> int | None:
     start, end = position, len(text)
     if heading.page is not None and 0 <= heading.page < len(page_offsets):
@@ -71,9 +76,9 @@ def _find(
         start = max(position, page_start)
         if heading.page + 1 < len(page_offsets):
             end = page_offsets[heading.page + 1]
-    found = text.find(title, start, end)
-    if found < 0 and len(title) > _MIN_FIND_CHARS:
-        found = text.find(title[:_MIN_FIND_CHARS], start, end)
+    found = text.find(anchor, start, end)
+    if found < 0 and len(anchor) > _MIN_FIND_CHARS:
+        found = text.find(anchor[:_MIN_FIND_CHARS], start, end)
     if found < 0 and heading.page is not None:
         return start
     return found if found >= 0 else None
@@ -89,8 +94,7 @@ def context_at(sections: Sequence[Section], text: str, start: int, end: int, tit
     while (
         index + 1 < len(sections)
         and sections[index + 1].start < end
-        and (index < 0 or text[sections[index].start : sections[index + 1].start].strip()
-             == sections[index].path[-1])
+        and (index < 0 or not text[sections[index].heading_end : sections[index + 1].start].strip())
         and (index >= 0 or not text[start : sections[0].start].strip())
     ):  # fmt: skip
         index += 1
@@ -101,5 +105,6 @@ def context_at(sections: Sequence[Section], text: str, start: int, end: int, tit
     return PATH_SEPARATOR.join(parts)[:_MAX_CONTEXT_CHARS]
 
 
-def section_starts(sections: Sequence[Section]) -> list[int]:
-    return sorted({s.start for s in sections})
+def section_bounds(sections: Sequence[Section]) -> list[tuple[int, int]]:
+    """``(start, heading end)`` of each section, for the chunker."""
+    return [(s.start, s.heading_end) for s in sections]

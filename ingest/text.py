@@ -2,6 +2,7 @@
 
 import codecs
 import re
+from collections import Counter
 
 from charset_normalizer import from_bytes
 
@@ -171,6 +172,57 @@ _REFERENCE_LINK = re.compile(r"!?\[([^\[\]]+)\]\[[^\[\]]*\]")
 _AUTOLINK = re.compile(r"<((?:https?|ftp|mailto):[^<>\s]+)>")
 _TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>")
 _STRONG = re.compile(r"(\*\*|__)(?=\S)((?:(?!\1).)+?)(?<=\S)\1")
+
+
+# Slide-deck transcripts: "Slide 12 text" lines (the slide's text follows), or slides numbered
+# "  12. " from 1 on, as slide-sharing sites export them.
+_SLIDE_LABEL = re.compile(r"^Slide (\d+) text[ \t]*\r?\n(?:[ \t]*\r?\n)*(.+)$", re.MULTILINE)
+_NUMBERED_SLIDE = re.compile(r"^ {2}(\d+)\. (.+(?:\r?\n {4}.*)*)", re.MULTILINE)
+_MIN_SLIDES = 3
+_SLIDE_TITLE_CHARS = 40  # a slide's first words stand for its title
+_ANCHOR_CHARS = 16
+_MIN_FOOTER_WORDS = 3  # fewer shared opening words are a common topic, not a footer
+_PAGE_NUMBER = re.compile(r"^\d{1,3} ")  # the page number a slide's text may open with
+
+
+def slide_headings(text: str) -> list[Heading]:
+    """One heading per slide of a transcript (its first words, after a footer repeated on most
+    slides), so that chunks keep to a slide and carry its title; [] for other text."""
+    for pattern in (_SLIDE_LABEL, _NUMBERED_SLIDE):
+        slides = list(pattern.finditer(text))
+        numbers = [int(m.group(1)) for m in slides]
+        if len(slides) < _MIN_SLIDES or numbers != list(
+            range(numbers[0], numbers[0] + len(slides))
+        ):
+            continue
+        firsts = [_PAGE_NUMBER.sub("", m.group(2).strip()).split() for m in slides]
+        repeated = _repeated_opening(firsts)
+        headings = []
+        for match, words in zip(slides, firsts, strict=True):
+            if words[: len(repeated)] == repeated:
+                words = words[len(repeated) :]
+            title = " ".join(words)[:_SLIDE_TITLE_CHARS]
+            # Where the slide starts ("Slide 12 text", "12. 13 Copyright…"), not its title.
+            anchor = match.group(0).strip()[:_ANCHOR_CHARS]
+            if title:
+                headings.append(Heading(1, title, anchor=anchor))
+        return headings
+    return []
+
+
+def _repeated_opening(lines: list[list[str]]) -> list[str]:
+    """The longest run of opening words that most lines share: a footer ("Copyright 2023 …")
+    that extraction put first."""
+    best: list[str] = []
+    for length in range(1, 25):
+        counts = Counter(tuple(words[:length]) for words in lines if len(words) > length)
+        if not counts:
+            break
+        opening, count = counts.most_common(1)[0]
+        if count * 2 < len(lines):
+            break
+        best = list(opening)
+    return best if len(best) >= _MIN_FOOTER_WORDS else []
 
 
 def markdown_title(text: str) -> str | None:

@@ -11,7 +11,7 @@ from reportlab.pdfgen import canvas
 
 from ingest.chunking import chunk_pages
 from ingest.loaders import load_bytes
-from ingest.sections import Heading, context_at, locate_sections, section_starts
+from ingest.sections import Heading, context_at, locate_sections, section_bounds
 from tests.ingest.limits import LIMITS
 from text.normalize import normalize_text
 from text.pages import join_pages
@@ -61,7 +61,7 @@ def test_html_headings_give_each_chunk_its_path_and_navigation_is_dropped() -> N
         ("Server Guide", "20.5. Write Ahead Log", "20.5.2. Checkpoints"),
         ("Server Guide", "20.6. Replication"),
     ]
-    chunks = chunk_pages(pages, words, 200, 0, section_starts(sections))
+    chunks = chunk_pages(pages, words, 200, 0, section_bounds(sections))
     # A section is never split across chunks here (all are small), nor joined to another.
     by_text = {c.text.splitlines()[0]: c for c in chunks}
     checkpoints = by_text["20.5.2. Checkpoints"]
@@ -75,7 +75,7 @@ def test_html_headings_give_each_chunk_its_path_and_navigation_is_dropped() -> N
 def test_a_section_holding_only_its_heading_joins_the_next_and_gives_the_deeper_path() -> None:
     text = "Part I\n\nChapter 1\n\nThe first chapter starts here. It has two sentences."
     sections = locate_sections([Heading(1, "Part I"), Heading(2, "Chapter 1")], text, [0])
-    chunks = chunk_pages([text], words, 200, 0, section_starts(sections))
+    chunks = chunk_pages([text], words, 200, 0, section_bounds(sections))
     assert [c.text for c in chunks] == [text]
     assert context_at(sections, text, 0, len(text), "Doc") == "Doc › Part I › Chapter 1"
     # A chunk with content before the next heading keeps the path where it starts.
@@ -87,7 +87,7 @@ def test_a_section_holding_only_its_heading_joins_the_next_and_gives_the_deeper_
 def test_chunks_do_not_cross_a_section_start_even_when_they_could() -> None:
     text = "Intro\n\nAlpha one. Alpha two.\n\nBeta\n\nBeta one. Beta two."
     sections = locate_sections([Heading(1, "Intro"), Heading(1, "Beta")], text, [0])
-    chunks = chunk_pages([text], words, 200, 0, section_starts(sections))
+    chunks = chunk_pages([text], words, 200, 0, section_bounds(sections))
     assert [c.text for c in chunks] == [
         "Intro\n\nAlpha one. Alpha two.",
         "Beta\n\nBeta one. Beta two.",
@@ -176,9 +176,36 @@ def test_pdf_outline_entries_become_sections_on_their_pages() -> None:
         0,
         1,
     ]
-    chunks = chunk_pages(pages, words, 200, 0, section_starts(sections))
+    chunks = chunk_pages(pages, words, 200, 0, section_bounds(sections))
     continued = next(c for c in chunks if "続き" in c.text)
     assert (
         context_at(sections, text, continued.char_start, continued.char_end, "Manual")
         == "Manual › 設定"
     )
+
+
+def test_slide_transcripts_give_one_section_per_slide_titled_after_its_footer() -> None:
+    numbered = "Deck\n\nTranscript\n\n" + "\n".join(
+        f"  {n}. {n + 1} Copyright 2023 ACME CORP {title}\n    and the slide's body {n}."
+        for n, title in enumerate(["Agenda", "GPT-3 results", "Llama 2 results", "Summary"], 1)
+    )
+    text, pages, sections = sections_of("deck.txt", numbered.encode())
+    assert [s.path for s in sections] == [
+        ("Agenda and the slide's body 1.",),
+        ("GPT-3 results and the slide's body 2.",),
+        ("Llama 2 results and the slide's body 3.",),
+        ("Summary and the slide's body 4.",),
+    ]
+    assert text[sections[1].start :].startswith("2. 3 Copyright")  # the slide's start
+    chunks = chunk_pages(pages, words, 200, 0, section_bounds(sections))
+    assert [c.text.split(".")[0] for c in chunks] == ["Deck\n\nTranscript", "1", "2", "3", "4"]
+    labelled = "\n\n".join(f"Slide {n}\n\nSlide {n} text\n\nTitle {n} • body" for n in range(1, 4))
+    _, _, sections = sections_of("deck2.txt", labelled.encode())
+    assert [s.path for s in sections] == [
+        ("Title 1 • body",),
+        ("Title 2 • body",),
+        ("Title 3 • body",),
+    ]
+    # Numbered lines that are not a run of slides from one on are not slides.
+    _, _, sections = sections_of("notes.txt", b"  1. first\n  3. third\n  4. fourth\n")
+    assert sections == []

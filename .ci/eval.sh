@@ -7,7 +7,9 @@
 #
 #   usage: .ci/eval.sh [dev-manuals] [dev-ja]     (default both)
 #   cache: $KOTAE_CI_CACHE, default ~/.cache/kotae-ci
-set -euo pipefail
+set -eEuo pipefail
+shopt -s inherit_errexit # a failure inside $(...) stops the script too
+trap 'echo "eval gate: FAILED at line $LINENO: $BASH_COMMAND" >&2' ERR
 cd "$(dirname "$0")/.."
 
 # recall@5 below which CI fails. Set a little under the value measured at the end of issue 11

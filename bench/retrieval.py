@@ -93,11 +93,6 @@ def prepare(data_dir: Path, corpus: Path, variant: Variant) -> dict[str, Any] | 
         return {**json.loads(marker.read_text()), "read_back": True}
     if data_dir.exists() and any(data_dir.iterdir()):
         return None
-    if not corpus.is_dir():
-        raise SystemExit(
-            f"{corpus}: no such corpus folder (dev-manuals: "
-            f"{SHARED}/corpus/fetch-dev-manuals.sh DIR, then --corpus dev-manuals=DIR)"
-        )
     data_dir.mkdir(parents=True, exist_ok=True)
     return ingest(data_dir, corpus, variant)
 
@@ -173,6 +168,15 @@ def main() -> None:
             raise SystemExit(f"--data-dir {name}: expected VARIANT/SET of this run")
         given[set_name, matches[0].ingest_key] = data_dir
 
+    for qa_set in sets:  # before hours of work, not after
+        corpus = corpora.get(qa_set.name, qa_set.corpus)
+        to_ingest = {v.ingest_key for v in variants} - {k for s, k in given if s == qa_set.name}
+        if to_ingest and not corpus.is_dir():
+            raise SystemExit(
+                f"{corpus}: no such corpus folder (dev-manuals: "
+                f"{SHARED}/corpus/fetch-dev-manuals.sh DIR, then --corpus dev-manuals=DIR)"
+            )
+
     results: dict[str, dict[str, Any]] = {}
     for qa_set in sets:
         corpus = corpora.get(qa_set.name, qa_set.corpus)
@@ -181,10 +185,12 @@ def main() -> None:
         for variant in variants:
             key = variant.ingest_key
             if key not in dirs:
-                data_dir = given.get((qa_set.name, key))
-                if data_dir is None and args.work:
+                if (qa_set.name, key) in given:
+                    data_dir = given[qa_set.name, key]
+                elif args.work:
                     data_dir = args.work / f"{qa_set.name}.{variant.ingest_name}"
-                data_dir = data_dir or Path(tempfile.mkdtemp(prefix=f"bench-{qa_set.name}-"))
+                else:
+                    data_dir = Path(tempfile.mkdtemp(prefix=f"bench-{qa_set.name}-"))
                 print(f"{qa_set.name} / {variant.ingest_name}: {data_dir}", file=sys.stderr)
                 dirs[key] = data_dir, prepare(data_dir, corpus, variant)
             data_dir, stats = dirs[key]

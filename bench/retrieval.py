@@ -14,7 +14,7 @@ are read back from `bench-ingest.json`).
 
     python bench/retrieval.py [--sets dev-manuals,dev-ja] [--variants kotae,naive]
         [--variant NAME:ingest.FIELD=V,query.FIELD=V] [--corpus SET=DIR] [--work DIR]
-        [--data-dir VARIANT/SET=DIR] [--no-answers] [--json]
+        [--data-dir VARIANT/SET=DIR] [--no-answers] [--json FILE]
 """
 
 import argparse
@@ -146,7 +146,7 @@ def main() -> None:
     parser.add_argument("-k", type=int, default=5)
     parser.add_argument("--ndcg-k", type=int, default=10)
     parser.add_argument("--no-answers", action="store_true", help="retrieval only")
-    parser.add_argument("--json", action="store_true", help="JSON (per question too)")
+    parser.add_argument("--json", type=Path, help="also write the run, per question too, here")
     args = parser.parse_args()
 
     try:
@@ -220,9 +220,8 @@ def main() -> None:
         "sets": results,
     }
     if args.json:
-        print(json.dumps(run, indent=1, ensure_ascii=False))
-    else:
-        print(markdown(run))
+        args.json.write_text(json.dumps(run, indent=1, ensure_ascii=False), encoding="utf-8")
+    print(markdown(run))
 
 
 if __name__ == "__main__":

@@ -41,6 +41,12 @@ class Question:
     evidence: tuple[str, ...] = ()
     answer_any: tuple[str, ...] = ()
     answerable: bool = True
+    source: str = ""  # the file that holds the answer, by name
+
+
+def file_type(source: str) -> str:
+    """ "pdf", "html", "txt"...: the suffix of a question's source file, for per-type metrics."""
+    return Path(source).suffix.lower().lstrip(".") or "none"
 
 
 def load_questions(path: Path) -> list[Question]:
@@ -57,6 +63,7 @@ def load_questions(path: Path) -> list[Question]:
                     evidence=tuple(row.get("evidence", ())),
                     answer_any=tuple(row.get("answer_any", ())),
                     answerable=bool(row.get("answerable", True)),
+                    source=str(row.get("source") or ""),
                 )
             )
         except (ValueError, KeyError, TypeError) as e:
@@ -69,12 +76,15 @@ def holds_evidence(text: str, evidence: Sequence[str]) -> bool:
     return any(squash(e) in squashed for e in evidence if e.strip())
 
 
-def ranking_metrics(relevance: Sequence[bool], total_relevant: int, k: int) -> dict[str, float]:
-    """recall@k (any relevant in the top k), reciprocal rank and binary nDCG@k."""
-    top = list(relevance[:k])
-    first = next((i for i, r in enumerate(top) if r), None)
-    dcg = sum(1 / math.log2(i + 2) for i, r in enumerate(top) if r)
-    ideal = sum(1 / math.log2(i + 2) for i in range(min(max(total_relevant, 1), k)))
+def ranking_metrics(
+    relevance: Sequence[bool], total_relevant: int, k: int, ndcg_k: int | None = None
+) -> dict[str, float]:
+    """recall@k (any relevant in the top k), reciprocal rank within k and binary nDCG at
+    ndcg_k (default k; the ranking must then hold at least ndcg_k hits)."""
+    ndcg_k = ndcg_k or k
+    first = next((i for i, r in enumerate(relevance[:k]) if r), None)
+    dcg = sum(1 / math.log2(i + 2) for i, r in enumerate(relevance[:ndcg_k]) if r)
+    ideal = sum(1 / math.log2(i + 2) for i in range(min(max(total_relevant, 1), ndcg_k)))
     return {
         "recall": 1.0 if first is not None else 0.0,
         "mrr": 0.0 if first is None else 1 / (first + 1),
@@ -89,19 +99,41 @@ def percentile(values: Sequence[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
+def mean(key: str, rows: Sequence[dict[str, Any]]) -> float | None:
+    values = [r[key] for r in rows if r.get(key) is not None]
+    return round(statistics.fmean(values), 4) if values else None
+
+
+def ranked_by(
+    rows: Sequence[dict[str, Any]], key: str, k: int, ndcg_k: int
+) -> dict[str, dict[str, Any]]:
+    """Ranking metrics of per-question rows grouped by one of their fields ("direction",
+    "file_type"); rows without that field are left out."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        if row.get(key) is not None:
+            groups.setdefault(row[key], []).append(row)
+    return {
+        name: {
+            "questions": len(members),
+            f"recall@{k}": mean("recall", members),
+            f"mrr@{k}": mean("mrr", members),
+            f"ndcg@{ndcg_k}": mean("ndcg", members),
+        }
+        for name, members in sorted(groups.items())
+    }
+
+
 @dataclass
 class EvalReport:
     k: int
     per_question: list[dict[str, Any]] = field(default_factory=list)
     latencies_ms: list[float] = field(default_factory=list)
+    ndcg_k: int | None = None  # unset = k
 
     def summary(self) -> dict[str, Any]:
         ranked = [p for p in self.per_question if p["answerable"] and p["evidence"]]
-
-        def mean(key: str, rows: list[dict[str, Any]]) -> float | None:
-            values = [r[key] for r in rows if r.get(key) is not None]
-            return round(statistics.fmean(values), 4) if values else None
-
+        ndcg_k = self.ndcg_k or self.k
         answerable = [p for p in self.per_question if p["answerable"]]
         unanswerable = [p for p in self.per_question if not p["answerable"]]
         out: dict[str, Any] = {
@@ -109,24 +141,18 @@ class EvalReport:
             "k": self.k,
             f"recall@{self.k}": mean("recall", ranked),
             f"mrr@{self.k}": mean("mrr", ranked),
-            f"ndcg@{self.k}": mean("ndcg", ranked),
+            f"ndcg@{ndcg_k}": mean("ndcg", ranked),
             "latency_ms": {
                 "p50": round(percentile(self.latencies_ms, 0.5), 2),
                 "p95": round(percentile(self.latencies_ms, 0.95), 2),
             },
         }
-        directions = sorted({p["direction"] for p in ranked if "direction" in p})
-        if len(directions) > 1:
-            # Cross-lingual questions miss far more often than same-language ones.
-            out["by_direction"] = {
-                d: {
-                    "questions": len(rows),
-                    f"recall@{self.k}": mean("recall", rows),
-                    f"mrr@{self.k}": mean("mrr", rows),
-                }
-                for d in directions
-                if (rows := [p for p in ranked if p.get("direction") == d])
-            }
+        # Cross-lingual questions miss far more often than same-language ones, and some
+        # file types (damaged PDFs) more than others.
+        for key, name in (("direction", "by_direction"), ("file_type", "by_file_type")):
+            groups = ranked_by(ranked, key, self.k, ndcg_k)
+            if len(groups) > 1:
+                out[name] = groups
         if any("abstained" in p for p in self.per_question):
             out["answers"] = {
                 "fact_in_answer": mean("fact_in_answer", answerable),
@@ -161,10 +187,12 @@ def evaluate(
     collection: str | None = None,
     answers: bool = True,
     mode: str = "hybrid",
+    ndcg_k: int | None = None,
 ) -> EvalReport:
-    """Search (and answer) every question. The answers are asked in one event loop: the
-    generator's HTTP client keeps its connections in the loop it first ran in."""
-    return asyncio.run(_evaluate(kotae, questions, k, collection, answers, mode))
+    """Search (and answer) every question; nDCG is taken at ndcg_k (default k). The answers
+    are asked in one event loop: the generator's HTTP client keeps its connections in the
+    loop it first ran in."""
+    return asyncio.run(_evaluate(kotae, questions, k, collection, answers, mode, ndcg_k))
 
 
 async def _evaluate(
@@ -174,19 +202,23 @@ async def _evaluate(
     collection: str | None,
     answers: bool,
     mode: str,
+    ndcg_k: int | None,
 ) -> EvalReport:
-    report = EvalReport(k)
+    report = EvalReport(k, ndcg_k=ndcg_k)
+    depth = max(k, ndcg_k or k)  # the top k of a deeper search are the same k hits
     totals = relevant_counts(kotae, questions)
     kotae.searching.search("warm up", 1, collection)  # loading is not query latency
     for q in questions:
         started = time.perf_counter()
-        hits = kotae.searching.search(q.q, k, collection, mode=mode)  # type: ignore[arg-type]
+        hits = kotae.searching.search(q.q, depth, collection, mode=mode)  # type: ignore[arg-type]
         report.latencies_ms.append((time.perf_counter() - started) * 1000)
         row: dict[str, Any] = {"id": q.id, "answerable": q.answerable, "evidence": bool(q.evidence)}
         if q.evidence:
             row["direction"] = direction(q)
+            if q.source:
+                row["file_type"] = file_type(q.source)
             relevance = [holds_evidence(h.chunk.text, q.evidence) for h in hits]
-            row.update(ranking_metrics(relevance, totals[q.id], k))
+            row.update(ranking_metrics(relevance, totals[q.id], k, ndcg_k))
         if answers:
             result = await kotae.asking.ask(q.q, collection, k)
             row["abstained"] = result.answer.abstained

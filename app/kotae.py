@@ -4,6 +4,7 @@ The CLI, the API and the worker are thin shells over the services. Heavy parts (
 model, the indexes) are built on first use, or all at once by `warm_up()`.
 """
 
+import logging
 import threading
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar, overload
@@ -27,12 +28,15 @@ from retriever.corpus import Corpus
 from retriever.embedder import SentenceEmbedder
 from retriever.faiss_index import FaissIndex
 from retriever.indexes import DerivedIndexes
+from retriever.jmdict import JmdictDictionary
+from retriever.keyword_bridge import KeywordBridge
 from retriever.reranker import CrossEncoderReranker
 from retriever.search import HybridRetriever
 from retriever.sentence_similarity import SentenceSimilarity
 from retriever.tokenizer import JapaneseTokenizer
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 class part(Generic[T]):
@@ -109,10 +113,24 @@ class Kotae:
             self.settings.index_dir,
             dim,
             self.embedder.name,
-            JapaneseTokenizer().tokenize,
+            self.tokenizer.tokenize,
             new_vector_index=lambda: FaissIndex(dim, use_gpu=use_gpu),
             poll_interval=self.settings.index_poll_interval,
         ).open()
+
+    @part
+    def tokenizer(self) -> JapaneseTokenizer:
+        return JapaneseTokenizer()
+
+    @part
+    def keyword_bridge(self) -> KeywordBridge | None:
+        if not self.settings.keyword_bridge:
+            return None
+        dictionary = JmdictDictionary.installed()
+        if dictionary is None:
+            log.warning("keyword bridge off: the jamdict-data package (JMdict) is not installed")
+            return None
+        return KeywordBridge(self.tokenizer, dictionary, self.settings.keyword_bridge_weight)
 
     @part
     def retriever(self) -> HybridRetriever:
@@ -128,6 +146,7 @@ class Kotae:
             dense_weight=s.dense_weight,
             candidates=s.candidates,
             reranker=reranker,
+            keyword_bridge=self.keyword_bridge,
         )
 
     @part

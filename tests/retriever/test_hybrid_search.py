@@ -51,7 +51,14 @@ def stack(tmp_path, embedder):
         ids[source] = stored.document_id
     indexes = open_indexes(corpus, tmp_path, embedder)
     retriever = HybridRetriever(
-        corpus, embedder, indexes, fusion="rrf", dense_weight=0.5, candidates=50, reranker=None
+        corpus,
+        embedder,
+        indexes,
+        fusion="rrf",
+        dense_weight=0.5,
+        candidates=50,
+        reranker=None,
+        keyword_bridge=None,
     )
     return corpus, indexes, retriever, ids
 

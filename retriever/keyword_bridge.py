@@ -38,6 +38,9 @@ _QUESTION_WORDS = frozenset(
     | {"many", "much", "don't", "doesn't", "there's", "what's", "give", "go", "get"}
 )
 
+# Question words (何分 "how many minutes", 幾つ): their glosses are "some", "any", "please".
+_INTERROGATIVE = ("何", "幾")
+
 
 class BilingualDictionary(Protocol):
     def english(self, headword: str) -> Sequence[str]:
@@ -106,7 +109,7 @@ class KeywordBridge:
     def _english_for_japanese(self, query: str) -> dict[str, list[tuple[str, ...]]]:
         out: dict[str, list[tuple[str, ...]]] = {}
         for term, origin in self.tokenizer.content_words(query):
-            if term in out:
+            if term in out or term.startswith(_INTERROGATIVE):
                 continue
             glosses = [origin] if origin else []
             glosses.extend(self.dictionary.english(term))

@@ -261,15 +261,15 @@ class KeywordIndex:
             alternatives: list[tuple[I32, F64]] = []
             for terms, weight in group:
                 parts = [self._term_scores_locked(t, n_live, norm) for t in terms]
-                slots, scores = _summed([p for p in parts if len(p[0])])
-                if len(slots):
+                alt_slots, alt_scores = _summed([p for p in parts if len(p[0])])
+                if len(alt_slots):
                     if weight != 1.0 or len(terms) > 1:
-                        scores *= weight / len(terms)
-                    alternatives.append((slots, scores))
+                        alt_scores *= weight / len(terms)
+                    alternatives.append((alt_slots, alt_scores))
             if alternatives:
-                slots, scores = _best_per_slot(alternatives)
-                slot_parts.append(slots)
-                score_parts.append(scores)
+                group_slots, group_scores = _best_per_slot(alternatives)
+                slot_parts.append(group_slots)
+                score_parts.append(group_scores)
         if not slot_parts:
             return []
         all_slots = np.concatenate(slot_parts)
@@ -315,7 +315,8 @@ def _summed(parts: list[tuple[I32, F64]]) -> tuple[I32, F64]:
     if len(parts) <= 1:
         return parts[0] if parts else (_NO_SLOTS, _NO_SCORES)
     slots, inverse = np.unique(np.concatenate([p[0] for p in parts]), return_inverse=True)
-    return slots.astype(np.int32), np.bincount(inverse, np.concatenate([p[1] for p in parts]))
+    sums = np.bincount(inverse, np.concatenate([p[1] for p in parts]))
+    return slots.astype(np.int32), np.asarray(sums, dtype=np.float64)
 
 
 def _best_per_slot(alternatives: list[tuple[I32, F64]]) -> tuple[I32, F64]:

@@ -88,7 +88,7 @@ class KeywordBridge:
         own = list(dict.fromkeys(self.tokenizer.tokenize(query)))
         candidates = self.translations(query)
         idfs = idf({t for alts in candidates.values() for alt in alts for t in alt} | set(own))
-        used = set(own)
+        used = set(own)  # a term scores in one group only
         groups: list[TermGroup] = []
         for term in own:
             group: list[tuple[Sequence[str], float]] = [((term,), 1.0)]
@@ -97,12 +97,12 @@ class KeywordBridge:
                     break
                 if used.intersection(alt) or not all(t in idfs for t in alt):
                     continue
-                used.update(alt)
                 weight = self.weight
                 if term in idfs:  # never above the word itself at the same frequency
                     alt_idf = sum(idfs[t] for t in alt) / len(alt)
                     weight *= min(1.0, idfs[term] / alt_idf)
                 group.append((alt, weight))
+            used.update(t for alt, _ in group for t in alt)
             groups.append(group)
         return groups
 
@@ -124,11 +124,21 @@ class KeywordBridge:
         lookups = [(f"{a} {b}", a) for a, b in pairwise(words)] + [(w, w) for w in words]
         for phrase, word in lookups:
             terms = latin_terms(word)
-            lookup = phrase if " " in phrase else terms[0]
             alts = out.setdefault(terms[0], [])
-            for headword in self.dictionary.japanese(lookup):
-                alts.append(tuple(dict.fromkeys(self.tokenizer.tokenize(headword))))
+            forms = [phrase] if " " in phrase else [terms[0], *_nominal_forms(terms[0])]
+            for form in forms:
+                for headword in self.dictionary.japanese(form):
+                    alts.append(tuple(dict.fromkeys(self.tokenizer.tokenize(headword))))
         return {word: _distinct(alts) for word, alts in out.items() if alts}
+
+
+def _nominal_forms(word: str) -> list[str]:
+    """Nouns an English verb may be glossed by: JMdict glosses する-verbs as nouns (挿入
+    "insertion", 編集 "editing"), so "insert" and "edit" alone would not find them."""
+    if not word.isalpha() or len(word) < 4:
+        return []
+    stem = word[:-1] if word.endswith("e") else word
+    return [stem + "ing", stem + "ion"]
 
 
 def _distinct(alternatives: Iterable[tuple[str, ...]]) -> list[tuple[str, ...]]:

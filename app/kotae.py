@@ -130,7 +130,10 @@ class Kotae:
         if dictionary is None:
             log.warning("keyword bridge off: the jamdict-data package (JMdict) is not installed")
             return None
-        return KeywordBridge(self.tokenizer, dictionary, self.settings.keyword_bridge_weight)
+        s = self.settings
+        return KeywordBridge(
+            self.tokenizer, dictionary, s.keyword_bridge_weight, s.keyword_bridge_alternatives
+        )
 
     @part
     def retriever(self) -> HybridRetriever:

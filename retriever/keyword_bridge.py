@@ -62,8 +62,8 @@ class KeywordBridge:
         self,
         tokenizer: JapaneseTokenizer,
         dictionary: BilingualDictionary,
-        weight: float = 0.5,
-        max_alternatives: int = 4,
+        weight: float,
+        max_alternatives: int,
     ) -> None:
         """`weight` (0 < weight <= 1) is the most a translation counts against the word it
         translates; `max_alternatives` the most translations kept per word."""

@@ -60,10 +60,13 @@ def test_parts_are_built_once_and_only_when_used(tmp_path, model_cache_dir):
 
 
 def test_keyword_bridge_setting(tmp_path, monkeypatch, caplog):
-    on = Kotae(Settings(data_dir=tmp_path / "on", keyword_bridge_weight=0.3))
+    on = Kotae(
+        Settings(data_dir=tmp_path / "on", keyword_bridge_weight=0.3, keyword_bridge_alternatives=2)
+    )
     off = Kotae(Settings(data_dir=tmp_path / "off", keyword_bridge=False))
     try:
-        assert isinstance(on.keyword_bridge, KeywordBridge) and on.keyword_bridge.weight == 0.3
+        assert isinstance(on.keyword_bridge, KeywordBridge)
+        assert (on.keyword_bridge.weight, on.keyword_bridge.max_alternatives) == (0.3, 2)
         assert on.keyword_bridge.tokenizer is on.tokenizer
         assert off.keyword_bridge is None
     finally:

@@ -99,7 +99,7 @@ def test_keyword_bridge_lets_bm25_answer_across_languages(stack):
         dense_weight=0.5,
         candidates=50,
         reranker=None,
-        keyword_bridge=KeywordBridge(JapaneseTokenizer(), jmdict),
+        keyword_bridge=KeywordBridge(JapaneseTokenizer(), jmdict, weight=0.5, max_alternatives=4),
     )
     question = "When was the lighthouse first lit?"
     assert plain.search(question, 3, mode="keyword") == []

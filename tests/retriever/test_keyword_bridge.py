@@ -97,3 +97,11 @@ def test_a_chunk_holding_word_and_translation_gains_nothing_from_the_translation
     plain = dict(index.search("テーブル", 5))
     assert hits[2] == pytest.approx(plain[2])  # the better of the two, not their sum
     assert 0 < hits[4] < plain[2]  # the English chunk is found, below the word's own match
+
+
+def test_bad_settings_fail_at_construction(tokenizer) -> None:
+    jmdict = JmdictDictionary.installed()
+    with pytest.raises(ValueError):
+        KeywordBridge(tokenizer, jmdict, weight=1.5, max_alternatives=4)
+    with pytest.raises(ValueError):
+        KeywordBridge(tokenizer, jmdict, weight=0.5, max_alternatives=0)

@@ -29,12 +29,15 @@ from retriever.corpus import Corpus
 from retriever.embedder import SentenceEmbedder
 from retriever.faiss_index import FaissIndex
 from retriever.indexes import DerivedIndexes
+from retriever.jmdict import JmdictDictionary
+from retriever.keyword_bridge import KeywordBridge
 from retriever.reranker import CrossEncoderReranker
 from retriever.search import HybridRetriever
 from retriever.sentence_similarity import SentenceSimilarity
 from retriever.tokenizer import JapaneseTokenizer
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 log = logging.getLogger(__name__)
 
@@ -120,10 +123,27 @@ class Kotae:
             self.settings.index_dir,
             dim,
             self.embedder.name,
-            JapaneseTokenizer().tokenize,
+            self.tokenizer.tokenize,
             new_vector_index=lambda: FaissIndex(dim, use_gpu=use_gpu),
             poll_interval=self.settings.index_poll_interval,
         ).open()
+
+    @part
+    def tokenizer(self) -> JapaneseTokenizer:
+        return JapaneseTokenizer()
+
+    @part
+    def keyword_bridge(self) -> KeywordBridge | None:
+        if not self.settings.keyword_bridge:
+            return None
+        dictionary = JmdictDictionary.installed()
+        if dictionary is None:
+            log.warning("keyword bridge off: the jamdict-data package (JMdict) is not installed")
+            return None
+        s = self.settings
+        return KeywordBridge(
+            self.tokenizer, dictionary, s.keyword_bridge_weight, s.keyword_bridge_alternatives
+        )
 
     @part
     def retriever(self) -> HybridRetriever:
@@ -139,6 +159,7 @@ class Kotae:
             dense_weight=s.dense_weight,
             candidates=s.candidates,
             reranker=reranker,
+            keyword_bridge=self.keyword_bridge,
         )
 
     @part

@@ -63,6 +63,11 @@ class Settings(BaseSettings):
     candidates: int = Field(default=50, ge=1, le=1000)
     fusion: Literal["rrf", "weighted"] = "rrf"
     dense_weight: float = Field(default=0.5, ge=0.0, le=1.0)
+    # BM25 also matches Japanese <-> English translations of question words (JMdict, from the
+    # jamdict-data package; off with a log line when it is not installed), weighted below them.
+    keyword_bridge: bool = True
+    keyword_bridge_weight: float = Field(default=0.5, gt=0.0, le=1.0)
+    keyword_bridge_alternatives: int = Field(default=4, ge=1)  # translations kept per word
     # A local sentence-transformers CrossEncoder folder that reorders the fused candidates.
     reranker_model: Path | None = None
     # FAISS on the GPU: unset = when FAISS sees one.

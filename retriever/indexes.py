@@ -11,16 +11,18 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import numpy as np
 
 from retriever.corpus import Corpus
 from retriever.errors import EmbeddingModelMismatch
-from retriever.keyword_index import KeywordIndex, TokenizedChunks
+from retriever.keyword_index import KeywordIndex, TermGroup, TokenizedChunks
 from retriever.records import Change
 from retriever.vector_index import VectorIndex
+
+QueryExpander = Callable[[str, Callable[[Iterable[str]], dict[str, float]]], list[TermGroup]]
 
 CORPUS_ID_KEY = "corpus_id"
 EMBEDDING_MODEL_KEY = "embedding_model"
@@ -231,7 +233,11 @@ class DerivedIndexes:
             return self.dense.search(query_vector, k, allowed)
 
     def keyword_search(
-        self, query: str, k: int, allowed: np.ndarray | None
+        self, query: str, k: int, allowed: np.ndarray | None, expand: QueryExpander | None = None
     ) -> list[tuple[int, float]]:
+        """BM25 hits; `expand` turns the query into weighted term groups (KeywordBridge.expand)
+        given the IDF of the terms the index holds."""
         with self.lock:
-            return self.keyword.search(query, k, allowed)
+            if expand is None:
+                return self.keyword.search(query, k, allowed)
+            return self.keyword.search_groups(expand(query, self.keyword.idf), k, allowed)

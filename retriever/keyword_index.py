@@ -20,7 +20,7 @@ import os
 import tempfile
 import threading
 from collections import Counter
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Sequence
 from itertools import islice
 from pathlib import Path
 
@@ -34,6 +34,12 @@ _ADD_BATCH = 2048  # chunks tokenized per lock acquisition in add_many
 
 F64 = npt.NDArray[np.float64]
 TokenizedChunks = list[tuple[int, Counter[str]]]
+# Alternatives for one query word: (terms, weight); see KeywordIndex.search_groups.
+TermGroup = Sequence[tuple[Sequence[str], float]]
+
+_NO_SLOTS: I32 = np.zeros(0, dtype=np.int32)
+_NO_TFS = np.zeros(0, dtype=np.uint16)
+_NO_SCORES: F64 = np.zeros(0, dtype=np.float64)
 
 
 class KeywordIndex:
@@ -113,10 +119,17 @@ class KeywordIndex:
         restricts the candidates before the top-k cut, so k hits come back whenever k
         allowed chunks match; IDF still counts every live chunk.
         """
-        if k <= 0:
-            return []
-        terms = list(dict.fromkeys(self._tokenize(query)))
-        if not terms:
+        terms = dict.fromkeys(self._tokenize(query))
+        return self.search_groups([[((term,), 1.0)] for term in terms], k, allowed)
+
+    def search_groups(
+        self, groups: Sequence[TermGroup], k: int, allowed: Collection[int] | None = None
+    ) -> list[tuple[int, float]]:
+        """:meth:`search` for a query given as term groups, each a list of alternatives
+        (terms, weight): a chunk scores, per group, its best alternative's weight times the
+        mean BM25 of that alternative's terms, so synonyms of one word never add up. A plain
+        query is one single-term alternative of weight 1 per term."""
+        if k <= 0 or not groups:
             return []
         allowed_ids: I64 | None = None
         if isinstance(allowed, np.ndarray):
@@ -126,7 +139,18 @@ class KeywordIndex:
         if allowed_ids is not None and len(allowed_ids) == 0:
             return []
         with self._lock:
-            return self._search_locked(terms, k, allowed_ids)
+            return self._search_locked(groups, k, allowed_ids)
+
+    def idf(self, terms: Iterable[str]) -> dict[str, float]:
+        """BM25 IDF of each of ``terms`` that some live chunk holds (absent terms are left out)."""
+        with self._lock:
+            n_live = len(self._postings)
+            out = {}
+            for term in terms:
+                df = len(self._live_postings_locked(term)[0])
+                if df:
+                    out[term] = _idf(n_live, df)
+            return out
 
     def save(self, path: Path) -> None:
         """Write a snapshot to ``path`` atomically (temp file in the same folder + rename)."""
@@ -198,8 +222,32 @@ class KeywordIndex:
             self._norm = (postings.generation, norm)
         return self._norm[1]
 
+    def _live_postings_locked(self, term: str) -> tuple[I32, npt.NDArray[np.uint16]]:
+        postings = self._postings
+        tid = postings.vocab.get(term)
+        if tid is None:
+            return _NO_SLOTS, _NO_TFS
+        slots, tfs = postings.term_postings(tid)
+        if len(postings) != postings.n_slots:
+            live = postings.slot_alive[slots]
+            slots, tfs = slots[live], tfs[live]
+        return slots, tfs
+
+    def _term_scores_locked(self, term: str, n_live: int, norm: F64) -> tuple[I32, F64]:
+        """The live slots holding ``term`` and their BM25 scores for it."""
+        slots, tfs = self._live_postings_locked(term)
+        if len(slots) == 0:
+            return slots, _NO_SCORES
+        # score = idf * tf * (k1 + 1) / (tf + norm).
+        tf = tfs.astype(np.float64)
+        part = norm[slots]
+        part += tf
+        np.divide(tf, part, out=part)
+        part *= _idf(n_live, len(slots)) * (self.k1 + 1.0)
+        return slots, part
+
     def _search_locked(
-        self, terms: list[str], k: int, allowed: I64 | None
+        self, groups: Sequence[TermGroup], k: int, allowed: I64 | None
     ) -> list[tuple[int, float]]:
         postings = self._postings
         n_live = len(postings)
@@ -207,29 +255,21 @@ class KeywordIndex:
             return []
         n = postings.n_slots
         norm = self._slot_norms_locked()
-        has_dead = n_live != n
         slot_parts: list[I32] = []
         score_parts: list[F64] = []
-        for term in terms:
-            tid = postings.vocab.get(term)
-            if tid is None:
-                continue
-            slots, tfs = postings.term_postings(tid)
-            if has_dead:
-                live = postings.slot_alive[slots]
-                slots, tfs = slots[live], tfs[live]
-            df = len(slots)
-            if df == 0:
-                continue
-            # Lucene's non-negative IDF; score = idf * tf * (k1 + 1) / (tf + norm).
-            idf = math.log1p((n_live - df + 0.5) / (df + 0.5))
-            tf = tfs.astype(np.float64)
-            part = norm[slots]
-            part += tf
-            np.divide(tf, part, out=part)
-            part *= idf * (self.k1 + 1.0)
-            slot_parts.append(slots)
-            score_parts.append(part)
+        for group in groups:
+            alternatives: list[tuple[I32, F64]] = []
+            for terms, weight in group:
+                parts = [self._term_scores_locked(t, n_live, norm) for t in terms]
+                alt_slots, alt_scores = _summed([p for p in parts if len(p[0])])
+                if len(alt_slots):
+                    if weight != 1.0 or len(terms) > 1:
+                        alt_scores *= weight / len(terms)
+                    alternatives.append((alt_slots, alt_scores))
+            if alternatives:
+                group_slots, group_scores = _best_per_slot(alternatives)
+                slot_parts.append(group_slots)
+                score_parts.append(group_scores)
         if not slot_parts:
             return []
         all_slots = np.concatenate(slot_parts)
@@ -263,6 +303,33 @@ class KeywordIndex:
             ids, scores = ids[keep], scores[keep]
         order = np.lexsort((ids, -scores))[:k]
         return [(int(i), float(s)) for i, s in zip(ids[order], scores[order], strict=True)]
+
+
+def _idf(n_live: int, df: int) -> float:
+    """Lucene's non-negative BM25 IDF."""
+    return math.log1p((n_live - df + 0.5) / (df + 0.5))
+
+
+def _summed(parts: list[tuple[I32, F64]]) -> tuple[I32, F64]:
+    """Per-slot sums of several terms' scores."""
+    if len(parts) <= 1:
+        return parts[0] if parts else (_NO_SLOTS, _NO_SCORES)
+    slots, inverse = np.unique(np.concatenate([p[0] for p in parts]), return_inverse=True)
+    sums = np.bincount(inverse, np.concatenate([p[1] for p in parts]))
+    return slots.astype(np.int32), np.asarray(sums, dtype=np.float64)
+
+
+def _best_per_slot(alternatives: list[tuple[I32, F64]]) -> tuple[I32, F64]:
+    """Per-slot maxima of several alternatives' scores."""
+    if len(alternatives) == 1:
+        return alternatives[0]
+    slots = np.concatenate([a[0] for a in alternatives])
+    scores = np.concatenate([a[1] for a in alternatives])
+    order = np.lexsort((-scores, slots))
+    slots, scores = slots[order], scores[order]
+    first = np.ones(len(slots), dtype=bool)
+    first[1:] = slots[1:] != slots[:-1]
+    return slots[first], scores[first]
 
 
 def _json_bytes(value: object) -> npt.NDArray[np.uint8]:

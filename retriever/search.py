@@ -7,6 +7,7 @@ from retriever.corpus import Corpus
 from retriever.embedder import Embedder
 from retriever.fusion import reciprocal_rank_fusion, weighted_score_fusion
 from retriever.indexes import DerivedIndexes
+from retriever.keyword_bridge import KeywordBridge
 from retriever.records import Hit
 from retriever.reranker import Reranker
 
@@ -24,10 +25,12 @@ class HybridRetriever:
         dense_weight: float,
         candidates: int,
         reranker: Reranker | None,
+        keyword_bridge: KeywordBridge | None,
     ) -> None:
         """`fusion` combines the dense and keyword lists ("rrf" by rank, "weighted" by
         normalized score with `dense_weight` on the dense side); each list is `candidates`
-        long (at least k), and so is what `reranker`, if any, reorders before the cut."""
+        long (at least k), and so is what `reranker`, if any, reorders before the cut.
+        `keyword_bridge` adds Japanese <-> English translations of question words to BM25."""
         if fusion not in ("rrf", "weighted"):
             raise ValueError(f"fusion must be 'rrf' or 'weighted', got {fusion!r}")
         if not 0.0 <= dense_weight <= 1.0:
@@ -41,6 +44,7 @@ class HybridRetriever:
         self.dense_weight = dense_weight
         self.candidates = candidates
         self.reranker = reranker
+        self.keyword_bridge = keyword_bridge
 
     def search(
         self,
@@ -64,7 +68,8 @@ class HybridRetriever:
             vector = self.embedder.encode_queries([query])[0]
             dense = self.indexes.dense_search(vector, n, allowed)
         if mode != "dense":
-            keyword = self.indexes.keyword_search(query, n, allowed)
+            expand = self.keyword_bridge.expand if self.keyword_bridge else None
+            keyword = self.indexes.keyword_search(query, n, allowed, expand)
         if mode == "dense":
             fused = dense
         elif mode == "keyword":

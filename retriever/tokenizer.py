@@ -43,6 +43,10 @@ _DROP_PREFIXES = ("助詞", "助動詞", "補助記号", "空白")
 _DROP_POS2 = frozenset({"非自立可能", "助動詞語幹"})
 # Suffixes kept: noun-like (数, 率, 者, 性) and na-adjective-like (的).
 _KEEP_SUFFIX_POS2 = frozenset({"名詞的", "形状詞的"})
+# Content words worth translating: nouns, verbs, adjectives; not numbers, affixes or symbols.
+_CONTENT_POS1 = frozenset({"名詞", "動詞", "形容詞", "形状詞"})
+_NOT_CONTENT_POS2 = frozenset({"数詞"}) | _DROP_POS2
+_ORIGIN = re.compile(r"[a-z][a-z .'-]*")
 
 
 def latin_terms(text: str) -> list[str]:
@@ -136,6 +140,27 @@ class JapaneseTokenizer:
                 li += 1
             out.append(term)
         out.extend(term for _, term in latin[li:])
+        return out
+
+    def content_words(self, text: str) -> list[tuple[str, str]]:
+        """The Japanese content words of ``text`` (nouns, verbs, adjectives; no numbers or
+        auxiliaries) as (index term, English origin or ""). unidic records where a loanword
+        comes from ("テーブル-table"), so katakana words carry their English source."""
+        out: list[tuple[str, str]] = []
+        for node in self._tagger()(unicodedata.normalize("NFKC", text)):
+            surface = node.surface
+            if surface.isascii() or _LATIN_ONLY.fullmatch(surface):
+                continue
+            fields = node.feature_raw.split(",", 8)
+            if fields[0] not in _CONTENT_POS1 or len(fields) < 8:
+                continue
+            if fields[1] in _NOT_CONTENT_POS2:
+                continue
+            term = _japanese_term(surface, node.feature_raw)
+            if term is None:
+                continue
+            origin = fields[7].partition("-")[2].lower()
+            out.append((term, origin if _ORIGIN.fullmatch(origin) else ""))
         return out
 
 

@@ -1,5 +1,6 @@
 """The container passes every retrieval setting to the parts it builds (app/kotae.py)."""
 
+import logging
 import threading
 import time
 
@@ -8,6 +9,8 @@ import pytest
 from app.kotae import Kotae, part
 from app.settings import Settings
 from retriever.e5_convert import build_e5_small
+from retriever.jmdict import JmdictDictionary
+from retriever.keyword_bridge import KeywordBridge
 from retriever.reranker import CrossEncoderReranker
 
 pytestmark = pytest.mark.integration
@@ -35,6 +38,8 @@ def test_retrieval_settings_reach_the_retriever_and_the_services(tmp_path, model
             7,
         )
         assert isinstance(retriever.reranker, CrossEncoderReranker)
+        assert retriever.keyword_bridge is not None
+        assert retriever.keyword_bridge is kotae.keyword_bridge
         assert kotae.indexes.poll_interval == 2.5
         assert kotae.searching.default_k == 4 and kotae.asking.default_k == 3
         assert kotae.searching.search("灯台の高さ") == []  # an empty corpus, through the reranker
@@ -52,6 +57,30 @@ def test_parts_are_built_once_and_only_when_used(tmp_path, model_cache_dir):
         assert kotae.embedder is kotae.embedder and kotae.indexes is kotae.indexes
     finally:
         kotae.close()
+
+
+def test_keyword_bridge_setting(tmp_path, monkeypatch, caplog):
+    on = Kotae(
+        Settings(data_dir=tmp_path / "on", keyword_bridge_weight=0.3, keyword_bridge_alternatives=2)
+    )
+    off = Kotae(Settings(data_dir=tmp_path / "off", keyword_bridge=False))
+    try:
+        assert isinstance(on.keyword_bridge, KeywordBridge)
+        assert (on.keyword_bridge.weight, on.keyword_bridge.max_alternatives) == (0.3, 2)
+        assert on.keyword_bridge.tokenizer is on.tokenizer
+        assert off.keyword_bridge is None
+    finally:
+        on.close()
+        off.close()
+    # Without the dictionary the bridge is off, with a log line.
+    monkeypatch.setattr(JmdictDictionary, "installed", classmethod(lambda cls: None))
+    missing = Kotae(Settings(data_dir=tmp_path / "missing"))
+    try:
+        with caplog.at_level(logging.WARNING, logger="app.kotae"):
+            assert missing.keyword_bridge is None
+        assert "jamdict-data" in caplog.text
+    finally:
+        missing.close()
 
 
 @pytest.mark.unit

@@ -61,7 +61,14 @@ def test_a_chunk_is_found_by_its_section_heading(tmp_path, embedder):
     assert report.count("added") == 1
     indexes = open_indexes(corpus, tmp_path, embedder)
     retriever = HybridRetriever(
-        corpus, embedder, indexes, fusion="rrf", dense_weight=0.5, candidates=50, reranker=None
+        corpus,
+        embedder,
+        indexes,
+        fusion="rrf",
+        dense_weight=0.5,
+        candidates=50,
+        reranker=None,
+        keyword_bridge=None,
     )
     for name, default in (("checkpoint_timeout", "five"), ("wal_writer_delay", "200")):
         hits = retriever.search(f"What is the default of {name}?", 10)

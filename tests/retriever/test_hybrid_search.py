@@ -9,6 +9,8 @@ from retriever.e5_convert import build_e5_small
 from retriever.embedder import SentenceEmbedder
 from retriever.faiss_index import FaissIndex
 from retriever.indexes import DerivedIndexes
+from retriever.jmdict import JmdictDictionary
+from retriever.keyword_bridge import KeywordBridge
 from retriever.records import Hit, NewChunk, NewDocument
 from retriever.search import HybridRetriever
 from retriever.tokenizer import JapaneseTokenizer
@@ -54,7 +56,14 @@ def stack(tmp_path, embedder):
         ids[source] = stored.document_id
     indexes = open_indexes(corpus, tmp_path, embedder)
     retriever = HybridRetriever(
-        corpus, embedder, indexes, fusion="rrf", dense_weight=0.5, candidates=50, reranker=None
+        corpus,
+        embedder,
+        indexes,
+        fusion="rrf",
+        dense_weight=0.5,
+        candidates=50,
+        reranker=None,
+        keyword_bridge=None,
     )
     return corpus, indexes, retriever, ids
 
@@ -79,6 +88,27 @@ def test_english_question_finds_the_japanese_passage(stack):
     _, _, retriever, _ = stack
     assert "32メートル" in top_text(retriever.search("How tall is the lighthouse?", 3))
     assert "りんご" in top_text(retriever.search("How many apples are harvested?", 3))
+
+
+def test_keyword_bridge_lets_bm25_answer_across_languages(stack):
+    corpus, indexes, plain, _ = stack
+    jmdict = JmdictDictionary.installed()
+    assert jmdict is not None
+    bridged = HybridRetriever(
+        corpus,
+        plain.embedder,
+        indexes,
+        fusion="rrf",
+        dense_weight=0.5,
+        candidates=50,
+        reranker=None,
+        keyword_bridge=KeywordBridge(JapaneseTokenizer(), jmdict, weight=0.5, max_alternatives=4),
+    )
+    question = "When was the lighthouse first lit?"
+    assert plain.search(question, 3, mode="keyword") == []
+    hits = bridged.search(question, 3, mode="keyword")
+    assert {h.chunk.source for h in hits} == {"lighthouse.txt"}
+    assert "1902年" in top_text(bridged.search(question, 3))
 
 
 def test_compound_found_by_its_part_in_keyword_mode(stack):

@@ -222,3 +222,30 @@ def test_japanese_compounds_and_inflections_are_found() -> None:
     assert index.search("事前学習する", 5)[0][0] == 1
     assert index.search("gpt-4 パラメーター", 5)[0][0] == 3
     assert [cid for cid, _ in index.search("天気", 5)] == [4]
+
+
+def test_term_groups_score_the_best_alternative_at_its_weight() -> None:
+    index = tiny()
+    docs = {1: ["a", "b", "c"], 2: ["a", "a", "d"], 3: ["b", "d", "e", "f"]}
+    bm25 = {t: reference_bm25(docs, [t]) for t in "abcdef"}
+    plain = index.search_groups([[(("a",), 1.0)], [(("d",), 1.0)]], 10)
+    assert plain == index.search("a d", 10)
+    # One group, alternatives a (weight 1) and d (weight 0.5): chunk 2 holds both and
+    # scores the better one, not their sum.
+    hits = dict(index.search_groups([[(("a",), 1.0), (("d",), 0.5)]], 10))
+    assert hits[2] == pytest.approx(max(bm25["a"][2], 0.5 * bm25["d"][2]))
+    assert hits[3] == pytest.approx(0.5 * bm25["d"][3])
+    # A two-term alternative scores the mean of its terms.
+    hits = dict(index.search_groups([[(("e", "f"), 1.0)]], 10))
+    assert hits == {3: pytest.approx((bm25["e"][3] + bm25["f"][3]) / 2)}
+    assert index.search_groups([[(("zzz",), 1.0)]], 10) == []
+
+
+def test_idf_of_live_terms_only() -> None:
+    index = tiny()
+    assert index.idf(["a", "e", "zzz"]) == {
+        "a": pytest.approx(math.log(1.6)),
+        "e": pytest.approx(math.log(1 + 2.5 / 1.5)),
+    }
+    index.remove(3)
+    assert index.idf(["e"]) == {}

@@ -83,3 +83,12 @@ def test_thread_pool_gives_the_same_tokens(tok: JapaneseTokenizer) -> None:
     expected = [tok(t) for t in texts]
     with ThreadPoolExecutor(max_workers=4) as pool:
         assert list(pool.map(tok.tokenize, texts)) == expected
+
+
+def test_content_words_carry_the_english_source_of_loanwords(tok: JapaneseTokenizer) -> None:
+    words = tok.content_words("PostgreSQL 15 で1つのテーブルに持たせられる列の数の上限は？")
+    assert words == [("テーブル", "table"), ("持つ", ""), ("列", ""), ("数", ""), ("上限", "")]
+    assert tok.content_words("チェックポイントのメモリ") == [
+        ("チェックポイント", "checkpoint"),
+        ("メモリー", "memory"),  # the index term is unidic's lemma, as in documents
+    ]

@@ -1,0 +1,145 @@
+"""A cross-lingual keyword bridge: question words translated Japanese <-> English for BM25.
+
+Manuals mix languages (a Japanese manual quotes English paragraphs; an English question is
+asked of Japanese text), and BM25 matches only the words a question spells. The bridge looks
+up each content word of the question in a bilingual dictionary (and uses unidic's recorded
+English source of katakana loanwords, テーブル -> table) and adds the translations that the
+collection actually holds as alternatives of that word, weighted below it:
+
+- an alternative never counts more than the word itself would at the same term frequency
+  (its weight is capped by the ratio of the word's IDF to the alternative's), and
+- a word's alternatives do not add up: a chunk scores the best one (KeywordIndex's term
+  groups), so a Japanese chunk that already holds the word gains nothing from an English
+  gloss it also holds, and one common gloss cannot dominate the query.
+
+Only the question side changes; nothing is re-indexed.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Sequence
+from itertools import pairwise
+from typing import Protocol
+
+from retriever.keyword_index import TermGroup
+from retriever.tokenizer import JapaneseTokenizer, latin_terms
+
+# Kana and CJK ideographs: a question holding any is read as Japanese.
+_JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff]")
+_WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
+# Words of English questions that are asked with, not about; the tokenizer keeps them.
+_QUESTION_WORDS = frozenset(
+    {"what", "which", "who", "whom", "whose", "when", "where", "why", "how", "does", "do"}
+    | {"did", "can", "could", "would", "should", "will", "shall", "may", "might", "must"}
+    | {"not", "no", "i", "me", "my", "you", "your", "we", "our", "they", "them", "their"}
+    | {"there", "here", "if", "than", "then", "so", "such", "into", "about", "any", "some"}
+    | {"many", "much", "don't", "doesn't", "there's", "what's", "give", "go", "get"}
+)
+
+# Question words (何分 "how many minutes", 幾つ): their glosses are "some", "any", "please".
+_INTERROGATIVE = ("何", "幾")
+
+
+class BilingualDictionary(Protocol):
+    def english(self, headword: str) -> Sequence[str]:
+        """English translations of a Japanese word, commonest first."""
+        ...
+
+    def japanese(self, english: str) -> Sequence[str]:
+        """Japanese words for an English word or short phrase, commonest first."""
+        ...
+
+
+IdfLookup = Callable[[Iterable[str]], dict[str, float]]
+
+
+class KeywordBridge:
+    """Turns a question into BM25 term groups: its own terms, each with its translations."""
+
+    def __init__(
+        self,
+        tokenizer: JapaneseTokenizer,
+        dictionary: BilingualDictionary,
+        weight: float,
+        max_alternatives: int,
+    ) -> None:
+        """`weight` (0 < weight <= 1) is the most a translation counts against the word it
+        translates; `max_alternatives` the most translations kept per word."""
+        if not 0.0 < weight <= 1.0:
+            raise ValueError(f"weight must be in (0, 1], got {weight}")
+        if max_alternatives < 1:
+            raise ValueError(f"max_alternatives must be >= 1, got {max_alternatives}")
+        self.tokenizer = tokenizer
+        self.dictionary = dictionary
+        self.weight = weight
+        self.max_alternatives = max_alternatives
+
+    def translations(self, query: str) -> dict[str, list[tuple[str, ...]]]:
+        """Candidate translations (as index terms) per own index term of ``query``."""
+        if _JAPANESE.search(query):
+            return self._english_for_japanese(query)
+        return self._japanese_for_english(query)
+
+    def expand(self, query: str, idf: IdfLookup) -> list[TermGroup]:
+        """Term groups for KeywordIndex.search_groups; `idf` gives the collection's IDF of the
+        terms it holds (KeywordIndex.idf), which drops translations the collection lacks."""
+        own = list(dict.fromkeys(self.tokenizer.tokenize(query)))
+        candidates = self.translations(query)
+        idfs = idf({t for alts in candidates.values() for alt in alts for t in alt} | set(own))
+        used = set(own)  # a term scores in one group only
+        groups: list[TermGroup] = []
+        for term in own:
+            group: list[tuple[Sequence[str], float]] = [((term,), 1.0)]
+            for alt in candidates.get(term, []):
+                if len(group) > self.max_alternatives:
+                    break
+                if used.intersection(alt) or not all(t in idfs for t in alt):
+                    continue
+                weight = self.weight
+                if term in idfs:  # never above the word itself at the same frequency
+                    alt_idf = sum(idfs[t] for t in alt) / len(alt)
+                    weight *= min(1.0, idfs[term] / alt_idf)
+                group.append((alt, weight))
+            used.update(t for alt, _ in group for t in alt)
+            groups.append(group)
+        return groups
+
+    def _english_for_japanese(self, query: str) -> dict[str, list[tuple[str, ...]]]:
+        out: dict[str, list[tuple[str, ...]]] = {}
+        for term, origin in self.tokenizer.content_words(query):
+            if term in out or term.startswith(_INTERROGATIVE):
+                continue
+            glosses = [origin] if origin else []
+            glosses.extend(self.dictionary.english(term))
+            out[term] = _distinct(tuple(dict.fromkeys(latin_terms(g))) for g in glosses)
+        return out
+
+    def _japanese_for_english(self, query: str) -> dict[str, list[tuple[str, ...]]]:
+        words = [w.lower() for w in _WORD.findall(unicodedata.normalize("NFKC", query))]
+        words = [w for w in words if w not in _QUESTION_WORDS and latin_terms(w)]
+        out: dict[str, list[tuple[str, ...]]] = {}
+        # A two-word phrase ("keyboard shortcut") is more precise than either word.
+        lookups = [(f"{a} {b}", a) for a, b in pairwise(words)] + [(w, w) for w in words]
+        for phrase, word in lookups:
+            terms = latin_terms(word)
+            alts = out.setdefault(terms[0], [])
+            forms = [phrase] if " " in phrase else [terms[0], *_nominal_forms(terms[0])]
+            for form in forms:
+                for headword in self.dictionary.japanese(form):
+                    alts.append(tuple(dict.fromkeys(self.tokenizer.tokenize(headword))))
+        return {word: _distinct(alts) for word, alts in out.items() if alts}
+
+
+def _nominal_forms(word: str) -> list[str]:
+    """Nouns an English verb may be glossed by: JMdict glosses する-verbs as nouns (挿入
+    "insertion", 編集 "editing"), so "insert" and "edit" alone would not find them."""
+    if not word.isalpha() or len(word) < 4:
+        return []
+    stem = word[:-1] if word.endswith("e") else word
+    return [stem + "ing", stem + "ion"]
+
+
+def _distinct(alternatives: Iterable[tuple[str, ...]]) -> list[tuple[str, ...]]:
+    return [alt for alt in dict.fromkeys(alternatives) if alt]

@@ -1,0 +1,107 @@
+"""The cross-lingual keyword bridge with the real tokenizer and the real JMdict."""
+
+import pytest
+
+from retriever.jmdict import JmdictDictionary
+from retriever.keyword_bridge import KeywordBridge
+from retriever.keyword_index import KeywordIndex
+from retriever.tokenizer import JapaneseTokenizer
+
+pytestmark = pytest.mark.unit
+
+CHUNKS = {
+    1: "Table K.1. PostgreSQL Limitations: columns per table 1,600, and the upper limit of "
+    "identifier length is 63 bytes.",
+    2: "The default is typically 128 megabytes of shared memory for buffers.",
+    3: "このパッケージのライセンスは修正 BSD とします。",
+    4: "表の挿入または編集には Ctrl+F12 を押します。",
+    5: "段組みの途中で改段するには Ctrl+Shift+Enter を押します。",
+}
+
+
+@pytest.fixture(scope="module")
+def tokenizer() -> JapaneseTokenizer:
+    return JapaneseTokenizer()
+
+
+@pytest.fixture(scope="module")
+def bridge(tokenizer: JapaneseTokenizer) -> KeywordBridge:
+    jmdict = JmdictDictionary.installed()
+    assert jmdict is not None, "jamdict-data is a dependency of kotae"
+    return KeywordBridge(tokenizer, jmdict, weight=0.5, max_alternatives=4)
+
+
+@pytest.fixture(scope="module")
+def index(tokenizer: JapaneseTokenizer) -> KeywordIndex:
+    index = KeywordIndex(tokenizer.tokenize)
+    index.add_many(CHUNKS.items())
+    return index
+
+
+def alternatives(groups, term: str) -> dict[tuple[str, ...], float]:
+    group = next(g for g in groups if g[0][0] == (term,))
+    return {tuple(terms): weight for terms, weight in group}
+
+
+def test_japanese_question_words_gain_english_translations(bridge, index) -> None:
+    groups = bridge.expand("1つのテーブルに持たせられる列の数の上限は？", index.idf)
+    assert ("table",) in alternatives(groups, "テーブル")  # unidic's loanword source
+    assert ("column",) in alternatives(groups, "列")  # JMdict
+    assert ("upper", "limit") in alternatives(groups, "上限")
+    # Translations the collection lacks ("queue", "procession") are dropped.
+    assert all(t in index.idf([t]) for g in groups for alt, _ in g[1:] for t in alt)
+
+
+def test_english_question_words_gain_japanese_translations(bridge, index) -> None:
+    groups = bridge.expand("Under what license is the package distributed?", index.idf)
+    assert ("ライセンス",) in alternatives(groups, "license")
+    assert bridge.translations("keyboard shortcut")["keyboard"][0] == (
+        "キーボード",
+        "ショート",
+        "カット",
+    )
+
+
+def test_translations_weigh_less_than_the_word_itself(bridge, index) -> None:
+    for query in ("テーブルの列の上限", "Which license?", "表の挿入"):
+        for group in bridge.expand(query, index.idf):
+            (own, own_weight), *translated = group
+            assert own_weight == 1.0 and len(own) == 1
+            assert len(translated) <= 4
+            assert all(0 < weight <= 0.5 for _, weight in translated)
+    # Capped by IDF too: a translation rarer than the word counts no more than the word.
+    idf = {"テーブル": 1.0, "table": 4.0}
+    groups = bridge.expand("テーブル", lambda terms: {t: idf[t] for t in terms if t in idf})
+    assert groups == [[(("テーブル",), 1.0), (("table",), pytest.approx(0.5 * 1.0 / 4.0))]]
+
+
+def test_a_japanese_question_finds_an_english_chunk_only_with_the_bridge(bridge, index) -> None:
+    question = "1つのテーブルに持たせられる列の数の上限はいくつですか？"
+    assert index.search(question, 5) == []
+    hits = index.search_groups(bridge.expand(question, index.idf), 5)
+    assert hits[0][0] == 1
+
+
+def test_an_english_question_finds_a_japanese_chunk_only_with_the_bridge(bridge, index) -> None:
+    question = "Under what license is it distributed?"
+    assert index.search(question, 5) == []
+    assert index.search_groups(bridge.expand(question, index.idf), 5)[0][0] == 3
+
+
+def test_a_chunk_holding_word_and_translation_gains_nothing_from_the_translation(
+    tokenizer, bridge
+) -> None:
+    index = KeywordIndex(tokenizer.tokenize)
+    index.add_many([(1, "テーブル テーブル"), (2, "テーブル table"), (3, "その他"), (4, "table")])
+    hits = dict(index.search_groups(bridge.expand("テーブル", index.idf), 5))
+    plain = dict(index.search("テーブル", 5))
+    assert hits[2] == pytest.approx(plain[2])  # the better of the two, not their sum
+    assert 0 < hits[4] < plain[2]  # the English chunk is found, below the word's own match
+
+
+def test_bad_settings_fail_at_construction(tokenizer) -> None:
+    jmdict = JmdictDictionary.installed()
+    with pytest.raises(ValueError):
+        KeywordBridge(tokenizer, jmdict, weight=1.5, max_alternatives=4)
+    with pytest.raises(ValueError):
+        KeywordBridge(tokenizer, jmdict, weight=0.5, max_alternatives=0)

@@ -1,14 +1,15 @@
 """The ask use case: condense → retrieve → answer → citations pointing at exact document spans."""
 
 from collections.abc import AsyncIterator, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from app.citing import Citation, build_citations
 from app.searching import SearchService
 from generator.answerer import Answerer
 from generator.offload import off_loop
 from generator.records import Answer, Passage
-from retriever.records import Hit
+from retriever.passages import stitch
+from retriever.records import ChunkRecord, Hit
 
 History = Sequence[tuple[str, str]]  # (role, content), oldest first
 
@@ -49,19 +50,42 @@ class AskService:
         answerer: Answerer,
         page_offsets: Callable[[int], list[int]],
         default_k: int,
+        neighbours: Callable[[int, int], list[ChunkRecord]],
+        passage_neighbours: int,
+        passage_max_chars: int,
     ) -> None:
         self.searching = searching
         self.answerer = answerer
         self.page_offsets = page_offsets
         self.default_k = default_k
+        self.neighbours = neighbours  # (chunk id, reach) → its section's chunks around it
+        self.passage_neighbours = passage_neighbours
+        self.passage_max_chars = passage_max_chars
 
     async def _retrieve(
         self, question: str, history: History, collection: str | None, top_k: int | None
     ) -> tuple[str, list[Hit]]:
         query = await self.answerer.condense(question, history) if history else question
         k = top_k or self.default_k
-        hits = await off_loop(self.searching.search, query, k, collection)
+        hits = await off_loop(self._search_and_widen, query, k, collection)
         return query, hits
+
+    def _search_and_widen(self, query: str, k: int, collection: str | None) -> list[Hit]:
+        """Blocking. Small chunks are ranked; the answerer reads each with its neighbours."""
+        hits = self.searching.search(query, k, collection)
+        if self.passage_neighbours <= 0:
+            return hits
+        return [
+            replace(
+                hit,
+                chunk=stitch(
+                    hit.chunk,
+                    self.neighbours(hit.chunk.id, self.passage_neighbours),
+                    self.passage_max_chars,
+                ),
+            )
+            for hit in hits
+        ]
 
     async def _result(self, answer: Answer, hits: list[Hit], query: str) -> AskResult:
         return await off_loop(self._cite, answer, hits, query)

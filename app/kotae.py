@@ -189,8 +189,15 @@ class Kotae:
 
     @part
     def asking(self) -> AskService:
+        s = self.settings
         return AskService(
-            self.searching, self.answerer, self.corpus.page_offsets, self.settings.top_k
+            self.searching,
+            self.answerer,
+            self.corpus.page_offsets,
+            s.top_k,
+            self.corpus.section_neighbours,
+            s.passage_neighbours,
+            s.passage_max_chars,
         )
 
     @part

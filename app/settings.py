@@ -58,6 +58,10 @@ class Settings(BaseSettings):
     # Passages an answer is drawn from, and hits a search returns, unless a request says.
     top_k: int = Field(default=5, ge=1, le=100)
     search_top_k: int = Field(default=10, ge=1, le=100)
+    # Small to big: the answerer reads each retrieved chunk with up to this many chunks on
+    # each side from the same section, the whole passage at most PASSAGE_MAX_CHARS long.
+    passage_neighbours: int = Field(default=1, ge=0, le=5)
+    passage_max_chars: int = Field(default=1200, ge=100, le=20000)
     # Hybrid retrieval: candidates taken from each of FAISS and BM25, fused by reciprocal rank
     # ("rrf") or by normalized scores ("weighted", dense_weight for FAISS, the rest for BM25).
     candidates: int = Field(default=50, ge=1, le=1000)

@@ -87,23 +87,40 @@ def fixed_windows(
 
 
 @contextmanager
+def no_sections() -> Iterator[None]:
+    """Chunks without heading paths and section bounds (text rules before version 2)."""
+    import ingest.pipeline
+
+    saved = ingest.pipeline.locate_sections, ingest.pipeline.context_at
+    ingest.pipeline.locate_sections = lambda headings, text, offsets: []
+    ingest.pipeline.context_at = lambda sections, text, start, end, title: ""
+    try:
+        yield
+    finally:
+        ingest.pipeline.locate_sections, ingest.pipeline.context_at = saved
+
+
+@contextmanager
 def naive_chunker() -> Iterator[None]:
     import ingest.pipeline
 
     chunker = ingest.pipeline.chunk_pages
     ingest.pipeline.chunk_pages = fixed_windows
     try:
-        yield
+        with no_sections():
+            yield
     finally:
         ingest.pipeline.chunk_pages = chunker
 
 
 # The naive baseline must stay issue 11's: when a new technique is on by default, switch it
 # off here (a setting or a patch), or the ratios stop meaning "Kotae against the naive".
+# It reads files with the same loaders (HTML navigation dropped alike): the same data.
 NAIVE = Variant(
     "naive",
+    query={"keyword_bridge": "off"},
     ingest_patch=naive_chunker,
-    about="fixed 400-character windows, same BM25 + e5 + RRF and answerer",
+    about="fixed 400-character windows, same BM25 + e5 + RRF and answerer, no bridge",
 )
 
 VARIANTS = {
@@ -111,6 +128,14 @@ VARIANTS = {
     for v in (
         Variant("kotae", about="embedded defaults"),
         NAIVE,
+        Variant("no-bridge", query={"keyword_bridge": "off"}, about="no keyword bridge"),
+        Variant("no-sections", ingest_patch=no_sections, about="no heading paths or sections"),
+        Variant(
+            "sentence-chunks",
+            query={"keyword_bridge": "off"},
+            ingest_patch=no_sections,
+            about="neither: the sentence chunks alone",
+        ),
         Variant("keyword-only", mode="keyword", about="BM25 alone"),
         Variant("dense-only", mode="dense", about="multilingual-e5 alone"),
     )

@@ -63,6 +63,23 @@ class ChunkRows(SqlStore):
             for c, source, title, collection in rows
         }
 
+    def section_neighbours(self, chunk_id: int, reach: int) -> list[ChunkRecord]:
+        """The chunk and those up to `reach` places before and after it in its document that
+        share its heading path (its section), in order."""
+        with self.session() as session:
+            row = session.get(ChunkRow, chunk_id)
+            if row is None:
+                return []
+            ids = session.scalars(
+                select(ChunkRow.id).where(
+                    ChunkRow.document_id == row.document_id,
+                    ChunkRow.ordinal.between(row.ordinal - reach, row.ordinal + reach),
+                    ChunkRow.context == row.context,
+                )
+            ).all()
+        found = self.chunks_by_ids(list(ids))
+        return sorted(found.values(), key=lambda c: c.char_start)
+
     def chunk_ids(
         self, collection: str | None = None, document_ids: Sequence[int] | None = None
     ) -> np.ndarray:

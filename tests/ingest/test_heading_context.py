@@ -132,3 +132,46 @@ def test_reindex_reembed_reprocesses_outdated_documents_from_their_originals(
         assert any(h.chunk.context.endswith("checkpoint_timeout") for h in hits)
     finally:
         kotae.close()
+
+
+@pytest.mark.parametrize("neighbours", [0, 1])
+def test_the_answerer_reads_a_chunk_with_its_neighbours_from_the_same_section(
+    tmp_path, model_cache_dir, neighbours
+):
+    import asyncio
+
+    from app.kotae import Kotae
+    from app.settings import Settings
+
+    (tmp_path / "wal.html").write_bytes(PAGE)
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        model_cache_dir=model_cache_dir,
+        chunk_tokens=24,
+        chunk_overlap_tokens=0,
+        passage_neighbours=neighbours,
+    )
+    kotae = Kotae(settings)
+    try:
+        kotae.ingesting.ingest([tmp_path / "wal.html"], "default")
+        result = asyncio.run(kotae.asking.ask("What is the default of checkpoint_timeout?"))
+        first = result.hits[0].chunk
+        section = kotae.corpus.section_neighbours(first.id, 5)
+        assert {c.context for c in section} == {first.context}
+        if neighbours:
+            assert len(first.text) > len(kotae.corpus.chunks_by_ids([first.id])[first.id].text)
+            assert all(len(h.chunk.text) <= settings.passage_max_chars for h in result.hits)
+        else:
+            assert first.text == kotae.corpus.chunks_by_ids([first.id])[first.id].text
+        assert result.citations
+        stored = kotae.corpus.chunks_by_ids(kotae.corpus.chunk_ids().tolist()).values()
+        for citation in result.citations:  # exact document spans, widened or not
+            holder = next(
+                c
+                for c in stored
+                if c.char_start <= citation.char_start < citation.char_end <= c.char_end
+            )
+            cited = citation.text[citation.highlight_start : citation.highlight_end]
+            assert cited == holder.text[citation.char_start - holder.char_start :][: len(cited)]
+    finally:
+        kotae.close()

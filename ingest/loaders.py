@@ -57,13 +57,15 @@ class LoadedDocument:
     """A file's text before normalization.
 
     ``pages`` has one entry per PDF page (page number = index + 1, empty pages kept as "")
-    and a single entry for other formats.
+    and a single entry for other formats. ``warnings`` names what was left out of a file that
+    loaded ("page 3: text layer unreadable, skipped").
     """
 
     title: str
     mime: str
     pages: list[str]
     encoding: str | None = None
+    warnings: tuple[str, ...] = ()
 
 
 def load_path(path: pathlib.Path, limits: LoadLimits) -> LoadedDocument:
@@ -129,8 +131,8 @@ def _is_docx(data: bytes) -> bool:
 
 
 def _load_pdf(data: bytes, stem: str, limits: LoadLimits) -> LoadedDocument:
-    title, pages = read_pdf(data, limits.max_text_chars)
-    return LoadedDocument(_clean_title(title, stem), PDF_MIME, pages)
+    pdf = read_pdf(data, limits.max_text_chars)
+    return LoadedDocument(_clean_title(pdf.title, stem), PDF_MIME, pdf.pages, warnings=pdf.warnings)
 
 
 def _load_text(data: bytes, stem: str, limits: LoadLimits) -> LoadedDocument:

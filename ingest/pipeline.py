@@ -197,7 +197,11 @@ class IngestPipeline:
             )
             outcomes.append(
                 FileOutcome(
-                    p.item.source, stored.outcome, stored.chunks, document_id=stored.document_id
+                    p.item.source,
+                    stored.outcome,
+                    stored.chunks,
+                    document_id=stored.document_id,
+                    warnings=p.document.warnings,
                 )
             )
         return outcomes

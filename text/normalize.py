@@ -53,7 +53,8 @@ _HYPHEN_GAP = re.compile(
 )
 # Words after which a hyphen and space are prose: a suspended hyphen, or a dash typed as "- ".
 _PROSE_WORDS = frozenset(
-    "and or nor to vs versus und oder bis et ou the a an this that in of on for with is was".split()
+    {"and", "or", "nor", "to", "vs", "versus", "und", "oder", "bis", "et", "ou"}
+    | {"the", "a", "an", "this", "that", "in", "of", "on", "for", "with", "is", "was"}
 )
 _IDENTIFIER_GOES_ON = re.compile(r"[-/.]\w", re.ASCII)
 # Letters spaced out one by one ("S t a n f o r d C e n t e r"): five or more single letters, of
@@ -69,7 +70,8 @@ def normalize_text(text: str) -> str:
     Maps Kangxi radicals (⼤→大), math letters (𝐶→C) and full-width ASCII to their plain forms;
     removes the spaces PDF extraction puts between CJK characters ("活 用"→"活用") while keeping
     spaces between Latin words; drops zero-width and control characters (except newline and tab),
-    collapses runs of spaces and tabs to one space, strips spaces around line breaks and collapses
+    collapses runs of spaces and tabs to one space, closes up spaced identifiers ("GPT- 3"→"GPT-3",
+    "H u g g i n g F a c e"→"Hugging Face"), strips spaces around line breaks and collapses
     three or more newlines to two. Idempotent.
     """
     text = _LINE_BREAKS.sub("\n", text)

@@ -1,25 +1,25 @@
 """Is a page's text readable, or the mojibake of a broken text layer?
 
-A PDF whose fonts map their glyphs to the wrong code points (common with CJK fonts embedded by
-older TeX toolchains) extracts as a soup of Greek, Coptic, combining marks, IPA and a dozen
-Indic, Arabic and South-East Asian scripts, with unassigned code points among them; other tools
-emit glyph names (``/g7990``, ``/uni30A2``) or ``(cid:123)``. Indexed, such text comes back as
-search hits that nobody can read.
+A PDF whose fonts map their glyphs to the wrong code points (CJK fonts embedded by some TeX
+toolchains) extracts as a soup of Greek, Coptic, combining marks, IPA and a dozen Indic, Arabic
+and South-East Asian scripts with unassigned code points among them; other extractors emit glyph
+names (``/g7990``, ``/uni30A2``) or ``(cid:123)``. Indexed, such text comes back as hits.
 
-Real text in a non-Latin script is written in one script at a time (Greek in a Greek page,
-Cyrillic in a Russian one) and leaves nothing unassigned; mojibake scatters its letters over
-many scripts. The score counts signs that real text never has and letters outside the page's
-dominant foreign script.
+Real text in a foreign script keeps to one script at a time (Greek in a Greek page, Cyrillic in a
+Russian one) and holds no unassigned code points; mojibake scatters its letters over many
+scripts. A page is unreadable when damage signs and scattered letters make up most of its
+characters beyond ASCII and a fair share of all of them: a clean Japanese page has none, a Greek
+page or an English one with some maths has their letters in one script, and an English page with
+a few broken ligatures or private-use bullets has too few to count.
 """
 
 import re
 import unicodedata
 from dataclasses import dataclass
 
-# What readable pages in our languages are made of, checked first with one regular expression:
-# most pages hold nothing else, and only the rest is looked at character by character.
-_PLAIN = re.compile(
-    "["
+# What readable pages in the languages we serve are made of; only characters outside these
+# ranges are looked at one by one.
+_PLAIN_RANGES = (
     "\\s!-~"  # whitespace and printable ASCII
     "\u00a0-\u024f"  # Latin-1 supplement, Latin Extended-A and -B
     "\u1e00-\u1eff"  # Latin Extended Additional (Vietnamese)
@@ -33,41 +33,47 @@ _PLAIN = re.compile(
     "\uff00-\uffef"  # half- and full-width forms
     "\U0001d400-\U0001d7ff"  # mathematical letters
     "\U00020000-\U0003134f"  # CJK extensions B-G
-    "]+"
 )
-# The complement of _PLAIN, character by character.
-_SUSPECT = re.compile("[^" + _PLAIN.pattern[1:-2] + "]+")
-_GLYPH_NAMES = re.compile(r"/(?:g\d+|uni[0-9A-Fa-f]{4,6}|glyph\d+|[Gg]\d{2,})\b|\(cid:\d+\)")
-_REPLACEMENT = "\ufffd"
-# Scripts whose blocks broken CJK font maps land in, merged where one script has two names.
+_SUSPECT_RUN = re.compile(f"[^{_PLAIN_RANGES}]+")
+_GLYPH_NAMES = re.compile(r"/(?:g\d+|uni[0-9A-Fa-f]{4,6}|glyph\d+)\b|\(cid:\d+\)")
+# Some scripts have two names in the Unicode character names.
 _SAME_SCRIPT = {"COPTIC": "GREEK"}
-# A page at least this damaged is unreadable. Real pages score 0 or close to it: a stray
-# private-use bullet or an unassigned code point in an otherwise clean page stays far below.
-UNREADABLE_SHARE = 0.2
+_BROKEN = frozenset({"Cn", "Co", "Cs"})  # unassigned, private-use, surrogate
+
+# Damage must make up this share of a page's characters beyond ASCII...
+UNREADABLE_SHARE_OF_NON_ASCII = 0.3
+# ...and this share of all its characters (other than whitespace).
+UNREADABLE_SHARE_OF_CHARS = 0.02
 
 
 @dataclass(frozen=True)
 class Readability:
-    """What a page's characters look like.
+    """What a page's characters look like (whitespace is not counted; glyph names and CID
+    references count as characters beyond ASCII, each of their characters once).
 
-    ``chars`` counts the characters other than whitespace; ``damaged`` those that real text
-    never holds (unassigned or private-use code points, U+FFFD, combining marks with no letter
-    to sit on, glyph names and CID references); ``scattered`` the letters (and marks) of
-    scripts other than Latin and CJK that are not in the page's most frequent such script.
+    ``damaged`` counts characters real text never holds: unassigned, private-use or surrogate
+    code points and U+FFFD (unless alone, or alone in a word of ASCII letters: a bullet, a
+    broken ligature), combining marks with no letter to sit on, glyph names and CID references.
+    ``mixed`` counts the letters of scripts other than Latin and CJK in words that mix two such
+    scripts, or one with CJK: real words keep to one script.
     """
 
     chars: int
+    non_ascii: int
     damaged: int
-    scattered: int
+    mixed: int
 
     @property
-    def damage(self) -> float:
-        """Share of the page's characters that are damage signs or scattered letters."""
-        return (self.damaged + self.scattered) / self.chars if self.chars else 0.0
+    def damage(self) -> int:
+        return self.damaged + self.mixed
 
     @property
     def readable(self) -> bool:
-        return self.damage < UNREADABLE_SHARE
+        return (
+            self.damage == 0
+            or self.damage < UNREADABLE_SHARE_OF_NON_ASCII * self.non_ascii
+            or self.damage < UNREADABLE_SHARE_OF_CHARS * self.chars
+        )
 
 
 def assess(text: str) -> Readability:
@@ -75,41 +81,67 @@ def assess(text: str) -> Readability:
     glyph_chars = sum(len(m) for m in _GLYPH_NAMES.findall(text))
     if glyph_chars:
         text = _GLYPH_NAMES.sub(" ", text)
-    chars = sum(1 for c in text if not c.isspace()) + glyph_chars
+    chars = glyph_chars + sum(1 for c in text if not c.isspace())
+    non_ascii = glyph_chars + sum(1 for c in text if not c.isascii() and not c.isspace())
+    if not _SUSPECT_RUN.search(text):
+        return Readability(chars, non_ascii, glyph_chars, 0)
     damaged = glyph_chars
-    scripts: dict[str, int] = {}
-    for run in _SUSPECT.finditer(text):
-        base = text[run.start() - 1] if run.start() else " "
-        # A mark on a plain letter (an accent on a Latin one) counts for no script.
-        base_script: str | None = "" if _is_letter(base) else None
-        for c in run.group():
-            category = unicodedata.category(c)
-            if category in ("Cn", "Co", "Cs") or c == _REPLACEMENT:
-                damaged += 1
-                base_script = None
-                continue
-            if category[0] not in "LM":
-                base_script = None
-                continue
-            script = _script(c)
-            if category[0] == "M" and script == "COMBINING":
-                if base_script is None:
-                    damaged += 1  # a combining mark must follow the letter it modifies
-                    continue
-                script = base_script  # an accent belongs to its letter's script
-            if script:
-                scripts[script] = scripts.get(script, 0) + 1
-            base_script = script
-    scattered = sum(scripts.values()) - max(scripts.values(), default=0)
-    return Readability(chars, damaged, scattered)
+    mixed = 0
+    for word in _words(text):
+        damaged += _damaged(word)
+        mixed += _mixed(word)
+    return Readability(chars, non_ascii, damaged, mixed)
 
 
 def is_readable(text: str) -> bool:
     return assess(text).readable
 
 
-def _is_letter(c: str) -> bool:
-    return unicodedata.category(c)[0] in "LM"
+def _words(text: str) -> list[str]:
+    """Runs of letters and marks (broken code points included: mojibake has them in words)."""
+    words: list[str] = []
+    start = None
+    for i, c in enumerate(text):
+        in_word = unicodedata.category(c)[0] in "LM" or _is_broken(c)
+        if in_word and start is None:
+            start = i
+        elif not in_word and start is not None:
+            words.append(text[start:i])
+            start = None
+    if start is not None:
+        words.append(text[start:])
+    return words
+
+
+def _damaged(word: str) -> int:
+    broken = sum(1 for c in word if _is_broken(c))
+    if broken == 1 and all(c.isascii() or _is_broken(c) for c in word):
+        broken = 0  # a bullet, or a ligature (ﬁ) that lost its code point
+    if _is_combining(word[0]):
+        broken += 1  # a combining mark needs a letter to sit on
+    return broken
+
+
+def _mixed(word: str) -> int:
+    foreign: dict[str, int] = {}
+    cjk = False
+    for c in word:
+        if _SUSPECT_RUN.match(c) is None:
+            cjk = cjk or ord(c) >= 0x2E80
+        elif not _is_broken(c) and not _is_combining(c):
+            script = _script(c)
+            foreign[script] = foreign.get(script, 0) + 1
+    if len(foreign) > 1 or (foreign and cjk):
+        return sum(foreign.values())
+    return 0
+
+
+def _is_broken(c: str) -> bool:
+    return unicodedata.category(c) in _BROKEN or c == "\ufffd"
+
+
+def _is_combining(c: str) -> bool:
+    return unicodedata.category(c) == "Mn" and unicodedata.name(c, "").startswith("COMBINING")
 
 
 def _script(c: str) -> str:

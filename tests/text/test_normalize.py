@@ -112,7 +112,7 @@ def test_idempotent_on_random_strings() -> None:
 
 def test_idempotent_on_identifier_like_strings() -> None:
     rng = random.Random(20261130)
-    alphabet = list("aBc3- ./-\nあ") + ["- ", " - ", "and "]
+    alphabet = [*"aBc3- ./-\nあ", "- ", " - ", "and "]
     for _ in range(5000):
         raw = "".join(rng.choice(alphabet) for _ in range(rng.randrange(30)))
         once = normalize_text(raw)

@@ -26,13 +26,11 @@ _CJK = (
 # Line separators other than \n become \n, so that removing control characters never glues lines.
 _LINE_BREAKS = re.compile(r"\r\n?|[\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
 # Controls except \t and \n, zero-width characters, word joiner, soft hyphen, BOM, bidi marks,
-# the combining grapheme joiner and variation selectors (an ideographic variant, 葛󠄀, must match
-# its base character). The Hangul fillers, also invisible, are kept: NFKC produces U+1160, so
-# removing it would break idempotence.
+# the combining grapheme joiner and ideographic variation selectors (葛󠄀 must match 葛); emoji
+# presentation selectors (U+FE0E/FE0F) are left as they are.
 _INVISIBLE = re.compile(
-    r"[\x00-\x08\x0e-\x1b\x1f\x7f-\x84\x86-\x9f\u00ad\u034f\u061c\u180b-\u180f"
-    r"\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufe00-\ufe0f\ufeff"
-    r"\ufff9-\ufffb\U000e0000-\U000e0fff]"
+    r"[\x00-\x08\x0e-\x1b\x1f\x7f-\x84\x86-\x9f\u00ad\u034f\u180e\u200b-\u200f\u202a-\u202e"
+    r"\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000e0100-\U000e01ef]"
 )
 # Whitespace other than newline and plain space (NFKC already maps most exotic spaces to U+0020).
 # Literal patterns are used where possible: they are several times faster than negated classes.

@@ -5,12 +5,12 @@ toolchains) extracts as a soup of Greek, Coptic, combining marks, IPA and a doze
 and South-East Asian scripts with unassigned code points among them; other extractors emit glyph
 names (``/g7990``, ``/uni30A2``) or ``(cid:123)``. Indexed, such text comes back as hits.
 
-Real text in a foreign script keeps to one script at a time (Greek in a Greek page, Cyrillic in a
-Russian one) and holds no unassigned code points; mojibake scatters its letters over many
-scripts. A page is unreadable when damage signs and scattered letters make up most of its
-characters beyond ASCII and a fair share of all of them: a clean Japanese page has none, a Greek
-page or an English one with some maths has their letters in one script, and an English page with
-a few broken ligatures or private-use bullets has too few to count.
+Real text in a foreign script keeps to one script per word (Greek words in a Greek page,
+Cyrillic ones in a Russian one) and holds no unassigned code points; mojibake mixes scripts
+inside its words. A page is unreadable when damage signs and the letters of mixed-script words
+make up a large share of its characters beyond ASCII and a small share of all of them: a clean
+Japanese page has none, a Greek page or an English one with some maths keeps each word in one
+script, and an English page with a few broken ligatures or private-use bullets has too few.
 """
 
 import re

@@ -118,12 +118,22 @@ def print_summary(report: IngestReport) -> None:
             reason = escape(f.reason or "")
             line = f"[{colour}]{f.outcome}[/{colour}] {escape(f.source)}: {reason}"
             err.print(line, soft_wrap=True)  # one line per file, however long its path
+        if f.warnings:
+            warned = escape(warnings_line(f.warnings))
+            err.print(f"[yellow]warning[/yellow] {escape(f.source)}: {warned}", soft_wrap=True)
     err.print(
         f"added {report.count('added')}, updated {report.count('updated')}, "
         f"unchanged {report.count('unchanged')}, duplicate {report.count('duplicate')}, "
         f"failed {report.count('failed')}, "
         f"skipped {report.count('skipped')}; {report.chunks} chunks in {report.seconds:.1f} s"
     )
+
+
+def warnings_line(warnings: tuple[str, ...], shown: int = 3) -> str:
+    """A file's warnings on one line: how many, the first few, and how many more."""
+    more = f"; {len(warnings) - shown} more" if len(warnings) > shown else ""
+    noun = "warning" if len(warnings) == 1 else "warnings"
+    return f"{len(warnings)} {noun}: {'; '.join(warnings[:shown])}{more}"
 
 
 @cli.command()

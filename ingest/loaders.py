@@ -65,7 +65,8 @@ class LoadedDocument:
     """A file's text before normalization.
 
     ``pages`` has one entry per PDF page (page number = index + 1, empty pages kept as "")
-    and a single entry for other formats. ``headings`` are in reading order.
+    and a single entry for other formats. ``headings`` are in reading order. ``warnings``
+    names what was left out of a file that loaded ("page 3: text layer unreadable, skipped").
     """
 
     title: str
@@ -73,6 +74,7 @@ class LoadedDocument:
     pages: list[str]
     encoding: str | None = None
     headings: tuple[Heading, ...] = ()
+    warnings: tuple[str, ...] = ()
 
 
 def load_path(path: pathlib.Path, limits: LoadLimits) -> LoadedDocument:
@@ -138,9 +140,14 @@ def _is_docx(data: bytes) -> bool:
 
 
 def _load_pdf(data: bytes, stem: str, limits: LoadLimits) -> LoadedDocument:
-    title, pages = read_pdf(data, limits.max_text_chars)
-    headings = tuple(read_outline(data))
-    return LoadedDocument(_clean_title(title, stem), PDF_MIME, pages, headings=headings)
+    pdf = read_pdf(data, limits.max_text_chars)
+    return LoadedDocument(
+        _clean_title(pdf.title, stem),
+        PDF_MIME,
+        pdf.pages,
+        headings=tuple(read_outline(data)),
+        warnings=pdf.warnings,
+    )
 
 
 def _load_text(data: bytes, stem: str, limits: LoadLimits) -> LoadedDocument:

@@ -2,11 +2,13 @@
 
 import io
 import logging
+from dataclasses import dataclass
 
 from pypdf import PasswordType, PdfReader
 
 from ingest.errors import FileTooLargeError, LoadError
 from ingest.pdf_content import ContentMeter
+from text.readability import is_readable
 
 _log = logging.getLogger(__name__)
 
@@ -47,13 +49,25 @@ def _route_pypdf_logs() -> None:
 _route_pypdf_logs()
 
 
-def read_pdf(data: bytes, max_chars: int) -> tuple[str | None, list[str]]:
-    """Extract ``(title, pages)`` from PDF bytes; ``pages`` keeps empty pages as "".
+@dataclass(frozen=True)
+class PdfText:
+    """A PDF's text: one string per page ("" for an empty or skipped page), and what was skipped."""
 
-    The title is the metadata title, else the first non-empty line of text, else None.
-    Raises LoadError for non-PDF content and truncated, corrupt, encrypted and image-only PDFs;
-    FileTooLargeError as soon as the text passes ``max_chars`` (compressed page content can
-    expand far beyond the file's size).
+    title: str | None
+    pages: list[str]
+    warnings: tuple[str, ...]
+
+
+def read_pdf(data: bytes, max_chars: int) -> PdfText:
+    """Extract the title and the text of each page from PDF bytes.
+
+    The title is the metadata title, else the first non-empty line of readable text, else None.
+    A page whose text cannot be extracted, or whose text layer is unreadable (a font without a
+    correct Unicode map extracts as mojibake), is kept empty so that the page numbers of the
+    others stay right, with a warning naming it.
+    Raises LoadError for non-PDF content, truncated, corrupt, encrypted and image-only PDFs and
+    PDFs with no readable page; FileTooLargeError as soon as the text passes ``max_chars``
+    (compressed page content can expand far beyond the file's size).
     """
     if b"%PDF-" not in data[:_HEADER_WINDOW]:
         raise LoadError(f"not a PDF: {_describe(data)}")
@@ -75,6 +89,7 @@ def read_pdf(data: bytes, max_chars: int) -> tuple[str | None, list[str]]:
 
     pages: list[str] = []
     failures: list[str] = []
+    skipped: dict[int, str] = {}  # page number: why its text was left out
     chars = 0
     content_bytes = 0
     meter = ContentMeter()
@@ -96,6 +111,7 @@ def read_pdf(data: bytes, max_chars: int) -> tuple[str | None, list[str]]:
             # the page numbers of the others remain right.
             _log.warning("PDF page %d: text extraction failed: %s", number, _reason(exc))
             failures.append(_reason(exc))
+            skipped[number] = f"text extraction failed ({_reason(exc)})"
             pages.append("")
         chars += len(pages[-1])
         if chars > max_chars:
@@ -106,7 +122,24 @@ def read_pdf(data: bytes, max_chars: int) -> tuple[str | None, list[str]]:
         raise LoadError(f"corrupt PDF: {failures[0]}")
     if not any(page.strip() for page in pages):
         raise LoadError("no extractable text (image-only PDF?)")
-    return _title(reader) or _first_line(pages), pages
+    unreadable = _drop_unreadable(pages)
+    skipped.update((number, "text layer unreadable") for number in unreadable)
+    if not any(page.strip() for page in pages):
+        with_text = "" if len(unreadable) == len(pages) else " with text"
+        raise LoadError(
+            f"text layer unreadable on every page{with_text} ({len(unreadable)} of "
+            f"{len(pages)} pages; a font without a Unicode map?); OCR is not supported yet"
+        )
+    warnings = tuple(f"page {n}: {why}, skipped" for n, why in sorted(skipped.items()))
+    return PdfText(_title(reader) or _first_line(pages), pages, warnings)
+
+
+def _drop_unreadable(pages: list[str]) -> list[int]:
+    """Empty the pages whose text is mojibake, in place; return their numbers."""
+    unreadable = [n for n, text in enumerate(pages, start=1) if not is_readable(text)]
+    for number in unreadable:
+        pages[number - 1] = ""
+    return unreadable
 
 
 def _decrypt_without_password(reader: PdfReader) -> bool:

@@ -207,7 +207,11 @@ class IngestPipeline:
             stored = self.corpus.store_document(p.new_document(collection), chunks)
             outcomes.append(
                 FileOutcome(
-                    p.item.source, stored.outcome, stored.chunks, document_id=stored.document_id
+                    p.item.source,
+                    stored.outcome,
+                    stored.chunks,
+                    document_id=stored.document_id,
+                    warnings=p.document.warnings,
                 )
             )
         return outcomes

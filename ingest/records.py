@@ -10,8 +10,8 @@ from retriever.records import NewDocument
 # The version of what loading, normalizing and chunking make of a file. Bump it when a change
 # alters the stored chunks: documents of an older version are re-processed by the next ingest
 # of the same file (even unchanged) and by `kotae reindex --reembed`.
-#   1: sentence chunks. 2: heading paths as chunk context, sections as chunk bounds, no HTML
-#   navigation.
+#   1: sentence chunks. 2: heading paths as chunk context, sections (and slides) as chunk
+#   bounds, no HTML navigation, unreadable PDF pages skipped, spaced identifiers repaired.
 TEXT_VERSION = 2
 
 
@@ -36,6 +36,8 @@ class FileOutcome:
     chunks: int = 0
     reason: str | None = None
     document_id: int | None = None
+    # What was left out of a file that was ingested ("page 3: text layer unreadable, skipped").
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass

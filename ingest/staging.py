@@ -72,7 +72,11 @@ class StagedIngest:
             )
             if stored is not None:
                 return FileOutcome(
-                    p.item.source, stored.outcome, stored.chunks, document_id=stored.document_id
+                    p.item.source,
+                    stored.outcome,
+                    stored.chunks,
+                    document_id=stored.document_id,
+                    warnings=p.document.warnings,
                 )
             # Another worker with the same content finished first and took the staged rows.
         raise IngestError("the file's embedded chunks kept disappearing; try again")

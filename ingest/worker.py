@@ -143,6 +143,8 @@ class Worker:
                     self.queue.release_file(job_id, file.id)
                     self.queue.release(job_id, self.name)
                     return "released"
+                if outcome.warnings:  # the job tables keep no warnings: the log does
+                    log.warning("job %s: %s: %s", job_id, file.name, "; ".join(outcome.warnings))
                 self.queue.finish_file(
                     job_id,
                     file.id,

@@ -36,6 +36,53 @@ def test_normalize_examples(raw: str, expected: str) -> None:
     assert normalize_text(raw) == expected
 
 
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        # From the seed decks' extracted text.
+        ("models (e.g., BERT, DALL-E, GPT- 3) that", "models (e.g., BERT, DALL-E, GPT-3) that"),
+        ("OpenAIのtext-embedding- 3 -smallなど", "OpenAIのtext-embedding-3-smallなど"),
+        ("Meta-Llama- 3 - 8 B/LICENSE", "Meta-Llama-3-8 B/LICENSE"),
+        ("entry/first- challenge-tabelog", "entry/first-challenge-tabelog"),
+        ("GPT- 3.5 と GPT- 4", "GPT-3.5 と GPT-4"),
+        ("COVID-19- related", "COVID-19-related"),
+        ("H u g g i n g F a c e H u b", "Hugging Face Hub"),
+        ("S t a n f o r d C e n t e r ( C R F M )", "Stanford Center ( C R F M )"),
+    ],
+)
+def test_repairs_spaced_identifiers(raw: str, expected: str) -> None:
+    assert normalize_text(raw) == expected
+
+
+@pytest.mark.parametrize(
+    "prose",
+    [
+        "pages 3 - 5",
+        "four- and eight-byte integers",
+        "A- and B-grade",
+        "an A- grade",
+        "pre- or post-processing",
+        "In 2020- the year",
+        "Note- this is kept",
+        "gconftool-2 -t string -s /desktop",  # a command's options
+        "ls -l - 3",
+        "{ C D E } is an error",  # music notes
+        "c' d e f g a b c",
+        "N Y N",
+        "T F T F T",
+    ],
+)
+def test_leaves_prose_and_code_alone(prose: str) -> None:
+    assert normalize_text(prose) == prose
+
+
+def test_removes_zero_width_characters() -> None:
+    # LuaTeX-ja PDFs put a zero-width space between characters; the grapheme joiner and
+    # ideographic variation selectors are invisible too.
+    raw = "日本\u200b語\u200b \u200bの a\u034fb 葛\U000e0100城"
+    assert normalize_text(raw) == "日本語の ab 葛城"
+
+
 def test_space_between_cjk_and_latin_may_stay() -> None:
     assert normalize_text("LLM の 活 用 と RAG") == "LLM の活用と RAG"
 
@@ -61,6 +108,15 @@ def test_idempotent_on_random_strings() -> None:
         assert normalize_text(once) == once, repr(raw)
         assert "  " not in once and "\t" not in once and "\n\n\n" not in once
         assert " \n" not in once and "\n " not in once and once == once.strip()
+
+
+def test_idempotent_on_identifier_like_strings() -> None:
+    rng = random.Random(20261130)
+    alphabet = [*"aBc3- ./-\nあ", "- ", " - ", "and "]
+    for _ in range(5000):
+        raw = "".join(rng.choice(alphabet) for _ in range(rng.randrange(30)))
+        once = normalize_text(raw)
+        assert normalize_text(once) == once, repr(raw)
 
 
 def test_idempotent_on_realistic_text() -> None:

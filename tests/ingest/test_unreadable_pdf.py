@@ -1,0 +1,155 @@
+"""PDF pages whose text layer is mojibake are left out with a warning, not indexed."""
+
+import io
+import os
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from ingest.errors import LoadError
+from ingest.loaders import load_bytes
+from tests.app.test_cli import kotae
+from tests.conftest import ROOT
+from tests.ingest.limits import LIMITS
+from text.readability import is_readable
+
+# What a CJK font without a correct Unicode map extracts as (platex.pdf's first lines).
+MOJIBAKE = (
+    "pLATEX 2ε ʹ͍ͭͯ\nத\u0efa ݡ& \u0cd4ຊޠ TEX ։ൃίϛϡχςΟ\n࡞\u0a52\u0cd4ɿ2022/03/06\n"
+    "ΫϥεϑΝΠϧ\u0378จॻͷϨΠΞ\u03a2τΛઃఆ͢ΔϑΝΠϧɻ\n"
+    "ࣜגձࣾΞεΩʔɾϝσΟΞϫʔΫε͕\u0d11\u0dcd͍ͯͨ͠ pLATEX 2εʢҎԼɺʮΞεΩʔ"
+)
+ENGLISH = "Fonts are loaded from the TEXMF tree.\nRun mktexlsr after installing one."
+
+DEV_MANUALS = Path(os.environ.get("KOTAE_DEV_MANUALS_DIR", ROOT.parent / "dev-manuals-corpus"))
+
+
+def broken_font_pdf(pages: list[tuple[str, bool]]) -> bytes:
+    """A PDF whose pages draw `text`; a `broken` page draws it with a Helvetica whose ToUnicode
+    map sends each glyph code to the given character: a font with a wrong Unicode map."""
+    objects: list[bytes] = [b"", b""]  # 1: catalog, 2: page tree, filled in last
+
+    def add(body: str | bytes) -> int:
+        objects.append(body.encode("latin-1") if isinstance(body, str) else body)
+        return len(objects)
+
+    def stream(data: str) -> int:
+        return add(f"<< /Length {len(data)} >>\nstream\n{data}\nendstream")
+
+    plain = add("<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
+    kids = []
+    for text, broken in pages:
+        codes = {c: 0x21 + i for i, c in enumerate(sorted(set(text) - {"\n"}))}
+        fonts = f"/F1 {plain} 0 R"
+        if broken:
+            mapping = " ".join(f"<{code:02X}> <{ord(c):04X}>" for c, code in codes.items())
+            cmap = stream(
+                "/CIDInit /ProcSet findresource begin 12 dict begin begincmap /CMapType 2 def "
+                "1 begincodespacerange <00> <FF> endcodespacerange "
+                f"{len(codes)} beginbfchar {mapping} endbfchar endcmap "
+                "CMapName currentdict /CMap defineresource pop end end"
+            )
+            broken_font = add(
+                f"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /ToUnicode {cmap} 0 R >>"
+            )
+            fonts += f" /F2 {broken_font} 0 R"
+        lines = [
+            "".join(f"{codes[c]:02X}" for c in line) if broken else line.encode().hex()
+            for line in text.split("\n")
+        ]
+        shown = " ".join(f"<{line}> Tj T*" for line in lines)
+        content = stream(f"BT /F{2 if broken else 1} 11 Tf 14 TL 60 780 Td {shown} ET")
+        kids.append(
+            add(
+                f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents {content} 0 R "
+                f"/Resources << /Font << {fonts} >> >> >>"
+            )
+        )
+    objects[0] = b"<< /Type /Catalog /Pages 2 0 R >>"
+    kid_refs = " ".join(f"{k} 0 R" for k in kids)
+    objects[1] = f"<< /Type /Pages /Kids [{kid_refs}] /Count {len(kids)} >>".encode()
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        xref,
+    )
+    return bytes(out)
+
+
+@pytest.mark.unit
+def test_an_unreadable_page_is_left_empty_with_a_warning() -> None:
+    pdf = broken_font_pdf([(ENGLISH, False), (MOJIBAKE, True), ("", False), (ENGLISH, False)])
+    document = load_bytes(pdf, "manual.pdf", LIMITS)
+    assert document.pages[0].split() == ENGLISH.split()
+    assert document.pages[1] == ""  # left out, and page 4 stays page 4
+    assert document.pages[2].strip() == ""
+    assert document.pages[3].split() == ENGLISH.split()
+    assert document.warnings == ("page 2: text layer unreadable, skipped",)
+
+
+@pytest.mark.unit
+def test_the_broken_font_really_extracts_as_mojibake() -> None:
+    # Without this, the test above could pass on a PDF that extracts as nothing.
+    page = PdfReader(io.BytesIO(broken_font_pdf([(MOJIBAKE, True)]))).pages[0]
+    text = page.extract_text()
+    assert "ΫϥεϑΝΠϧ" in text and not is_readable(text)
+
+
+@pytest.mark.unit
+def test_a_file_with_no_readable_page_fails_with_that_reason() -> None:
+    pdf = broken_font_pdf([(MOJIBAKE, True), ("", False), (MOJIBAKE[::-1], True)])
+    with pytest.raises(LoadError, match=r"text layer unreadable on every page with text \(2 of 3"):
+        load_bytes(pdf, "manual.pdf", LIMITS)
+    with pytest.raises(LoadError, match=r"unreadable on every page \(1 of 1 pages.*OCR"):
+        load_bytes(broken_font_pdf([(MOJIBAKE, True)]), "manual.pdf", LIMITS)
+
+
+@pytest.mark.unit
+def test_clean_pdfs_have_no_warnings() -> None:
+    document = load_bytes(broken_font_pdf([(ENGLISH, False)]), "manual.pdf", LIMITS)
+    assert document.warnings == ()
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+def test_dev_corpus_broken_font_pdfs_are_not_indexed(tmp_path: Path) -> None:
+    """platex.pdf and pxjahyper.pdf (dvipdfmx, Japanese fonts without a Unicode map) fail with
+    the reason; a clean LuaTeX-ja PDF and a half-broken one are ingested, and no stored chunk
+    is mojibake."""
+    names = ["texlive-ja_platex.pdf", "texlive-ja_pxjahyper.pdf", "texlive-ja_lltjp-geometry.pdf"]
+    if not all((DEV_MANUALS / name).is_file() for name in names):
+        pytest.skip(
+            f"dev-manuals corpus not found at {DEV_MANUALS}: build it with "
+            "../shared/corpus/fetch-dev-manuals.sh or set KOTAE_DEV_MANUALS_DIR"
+        )
+    files = tmp_path / "files"
+    files.mkdir()
+    for name in names:
+        shutil.copy(DEV_MANUALS / name, files / name)
+    (files / "half.pdf").write_bytes(broken_font_pdf([(ENGLISH, False), (MOJIBAKE, True)]))
+    data_dir = tmp_path / "data"
+
+    result = kotae(data_dir, "ingest", str(files))
+
+    assert result.returncode == 1, result.stderr
+    lines = result.stderr.splitlines()
+    for name, pages in (("platex", 19), ("pxjahyper", 6)):
+        expected = f"text layer unreadable on every page ({pages} of {pages} pages"
+        assert any(f"failed {files}/texlive-ja_{name}.pdf: {expected}" in line for line in lines)
+    assert f"warning {files}/half.pdf: 1 warning: page 2: text layer unreadable, skipped" in lines
+    assert "added 2," in result.stderr and "failed 2," in result.stderr
+    with sqlite3.connect(data_dir / "kotae.db") as db:
+        chunks = [text for (text,) in db.execute("SELECT text FROM chunks")]
+    assert any("ジオメトリ" in text or "geometry" in text for text in chunks)
+    assert all(is_readable(text) for text in chunks)
+    assert not any("ΫϥεϑΝΠϧ" in text for text in chunks)

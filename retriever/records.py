@@ -6,9 +6,13 @@ from datetime import datetime
 
 import numpy as np
 
+from text.normalize import unwrap_cjk_lines
+
 
 def searchable_text(context: str, text: str) -> str:
-    """What is embedded and keyword-indexed for a chunk: its heading path, then its text."""
+    """What is embedded and keyword-indexed for a chunk: its heading path, then its text, with
+    lines wrapped inside Japanese words joined."""
+    text = unwrap_cjk_lines(text)
     return f"{context}\n{text}" if context else text
 
 

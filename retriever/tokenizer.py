@@ -13,6 +13,8 @@ import unicodedata
 import fugashi
 import unidic_lite
 
+from text.normalize import unwrap_cjk_lines
+
 # Latin letters (ASCII plus Latin-1/Extended-A/B, without × and ÷) and digits.
 _LATIN = "0-9A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f"
 # A Latin/number term: alphanumeric runs joined by . - _ (so "gpt-4", "15.5b", "v1.2.3",
@@ -117,7 +119,7 @@ class JapaneseTokenizer:
 
     def tokenize(self, text: str) -> list[str]:
         """Return the index terms of ``text`` in text order (duplicates kept: term frequency)."""
-        text = unicodedata.normalize("NFKC", text)
+        text = unwrap_cjk_lines(unicodedata.normalize("NFKC", text))
         latin = _latin_terms_at(text)
         out: list[str] = []
         li = 0

@@ -38,6 +38,8 @@ _ODD_SPACES = re.compile("[\t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]")
 _SPACE_RUNS = re.compile("  +")
 _CJK_GAP = re.compile(f"(?<=[{_CJK}]) (?=[{_CJK}])")
 _BLANK_LINES = re.compile("\n\n\n+")
+# A line break between two CJK characters: a PDF or plain-text line wrapped inside a word.
+_CJK_WRAP = re.compile(f"(?<=[{_CJK}])\n(?=[{_CJK}])")
 # PDF extraction puts spaces into hyphenated identifiers: "GPT- 3", "text-embedding- 3 -small",
 # "first- challenge-tabelog". A hyphen with a space after it is closed up when what follows is a
 # number (and then a spaced hyphen right after that number too: "Llama- 3 - 8"), or when the
@@ -116,6 +118,15 @@ def _join_letters(match: re.Match[str]) -> str:
     if letters.islower() or letters.isupper():
         return letters
     return _CAMEL_GAP.sub(" ", letters.replace(" ", ""))
+
+
+def unwrap_cjk_lines(text: str) -> str:
+    """Join lines broken between two CJK characters ("ファ\nイル" → "ファイル").
+
+    For what is searched (index terms, embeddings), never for stored text: PDF extraction and
+    hard-wrapped plain text break lines inside Japanese words, which then match nothing.
+    """
+    return _CJK_WRAP.sub("", text)
 
 
 def fold(text: str) -> str:

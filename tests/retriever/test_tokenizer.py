@@ -92,3 +92,9 @@ def test_content_words_carry_the_english_source_of_loanwords(tok: JapaneseTokeni
         ("チェックポイント", "checkpoint"),
         ("メモリー", "memory"),  # the index term is unidic's lemma, as in documents
     ]
+
+
+def test_a_word_wrapped_across_lines_is_one_term() -> None:
+    tokenizer = JapaneseTokenizer()
+    assert "ファイル" in tokenizer.tokenize("索引リストファ\nイル(.idx)を並べ替え")
+    assert tokenizer.tokenize("リストファ\nイル") == tokenizer.tokenize("リストファイル")

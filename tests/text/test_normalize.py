@@ -143,3 +143,12 @@ def test_fast_on_40kb() -> None:
 def test_fold_folds_width_and_case_only() -> None:
     assert fold("ＧＰＴ－４ Ｌａｙｅｒｓ ⼤規模") == "gpt-4 layers 大規模"
     assert fold("活 用\n") == "活 用\n"  # no clean-up: that is normalize_text's job
+
+
+def test_unwrap_cjk_lines_joins_only_lines_broken_inside_japanese() -> None:
+    from text.normalize import unwrap_cjk_lines
+
+    wrapped = "索引リストファ\nイル(.idx)を並べ替え\nます。\nNext line\n日本語\n\n次の段落"
+    assert unwrap_cjk_lines(wrapped) == (
+        "索引リストファイル(.idx)を並べ替えます。\nNext line\n日本語\n\n次の段落"
+    )

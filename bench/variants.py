@@ -131,6 +131,9 @@ VARIANTS = {
         Variant("no-bridge", query={"keyword_bridge": "off"}, about="no keyword bridge"),
         Variant("no-sections", ingest_patch=no_sections, about="no heading paths or sections"),
         Variant(
+            "no-widen", query={"passage_neighbours": "0"}, about="answers read the chunk alone"
+        ),
+        Variant(
             "sentence-chunks",
             query={"keyword_bridge": "off"},
             ingest_patch=no_sections,

@@ -32,9 +32,8 @@ def chunk_pages(
     sentence is in at most two chunks. A sentence longer than ``max_tokens`` is split at word or
     character boundaries. Chunks may span pages but not sections (``(start, heading end)``
     offsets, in order), except that a section holding only its heading joins the next one.
-    ``count_tokens`` is called once per sentence
-    and once per chunk (to record the chunk's exact count), plus a few times per overlong
-    sentence.
+    ``count_tokens`` is called once per sentence and once per chunk (to record the chunk's
+    exact count), plus a few times per overlong sentence.
     """
     if max_tokens < 1:
         raise ValueError("max_tokens must be at least 1")

@@ -128,17 +128,23 @@ def asked_kinds(question: str) -> list[str]:
     for kind, (ja, en) in _KINDS.items():
         if re.search(rf"{_JA_WHAT}(?:という|の)?\s*(?:{ja})", question):
             found.append((0, kind))
-        for m in re.finditer(rf"(?:{ja})(?P<gap>.{{0,40}}?){_JA_WHAT}", question):
-            if not _CLAUSE_END.search(m.group("gap")):
-                found.append((len(m.group("gap")), kind))
-        if english and (m := re.search(rf"\b(?:{en})s?\b", english.group(0))):
-            found.append((m.start(), kind))
+        for near in re.finditer(rf"(?:{ja})(?P<gap>.{{0,40}}?){_JA_WHAT}", question):
+            if not _CLAUSE_END.search(near.group("gap")):
+                found.append((len(near.group("gap")), kind))
+        if english and (after := re.search(rf"\b(?:{en})s?\b", english.group(0))):
+            found.append((after.start(), kind))
     if found:
         nearest = min(distance for distance, _ in found)
         return [kind for distance, kind in found if distance == nearest]
     if re.search(r"何を(?:指定|使|設定|押|入力|書|記述)", question):
         return ["option", "command", "property", "key"]
     return []
+
+
+def asks_identifier(question: str) -> bool:
+    """Does the question ask for an option, key, file, name... (not for a quantity)?"""
+    q = fold(question)
+    return not _is_quantity_question(q) and bool(asked_kinds(q))
 
 
 def holds_identifier(text: str) -> bool:

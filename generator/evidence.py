@@ -81,12 +81,15 @@ def named_exactly(question: str) -> list[str]:
 
 def _held(name: str, texts: Sequence[str]) -> bool:
     """Is the name in one of the texts: quoted names compared without spacing or punctuation,
-    others as whole words ("-x" is not in "-xelatex", "541" not in "5412"), spacing ignored
-    (PDF text has "GPT -1")."""
+    others as whole words ("-x" is not in "-xelatex", "541" not in "5412"), spaces and
+    hyphens inside ignored (PDF text has "GPT -1"; "X-3" is "X3")."""
     if name[0] in "「『":
         return any(_squash(name) in _squash(t) for t in texts)
-    spaced = r"\s*".join(map(re.escape, re.sub(r"\s+", "", fold(name))))
-    word = rf"(?<![a-z0-9]){spaced}(?![a-z0-9])"
+    folded = re.sub(r"\s+", "", fold(name))
+    lead = folded[: len(folded) - len(folded.lstrip("-"))]  # an option's own dashes
+    body = folded[len(lead) :].replace("-", "")
+    joined = r"[-_\s]*".join(map(re.escape, body))
+    word = rf"(?<![a-z0-9]){re.escape(lead)}{joined}(?![a-z0-9])"
     return any(re.search(word, fold(t)) for t in texts)
 
 

@@ -7,7 +7,12 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from generator.answer_types import answer_tokens, answer_type_bonus, holds_identifier
+from generator.answer_types import (
+    answer_tokens,
+    answer_type_bonus,
+    asks_identifier,
+    holds_identifier,
+)
 from generator.language import abstention_message, detect_language
 from generator.quoting import quotes
 from generator.records import Answer, CitedSentence, Passage, SourceSpan
@@ -86,9 +91,8 @@ class ExtractiveAnswerer:
         own = _lexical_scores(question, candidates, passages, with_context=False)
         semantic: list[float] = [0.0] * len(candidates)
         if scorer is not None:
-            semantic = [
-                min(max(s, 0.0), 1.0) for s in scorer(question, [c.text for c in candidates])
-            ]
+            texts = [_with_description(candidates, i) for i in range(len(candidates))]
+            semantic = [min(max(s, 0.0), 1.0) for s in scorer(question, texts)]
             if len(semantic) != len(candidates):
                 raise ValueError("sentence_scorer returned a score count unlike the sentences")
         weight = 0.4 if scorer is not None else 0.0
@@ -103,12 +107,8 @@ class ExtractiveAnswerer:
         focus = _entity_focus(question, candidates, passages)
         content = [score * f for score, f in zip(content, focus, strict=True)]
         # The fact asked for, in a sentence about something else, is another thing's fact.
-        bonus = [
-            b * f
-            for b, f in zip(
-                answer_type_bonus(question, [c.text for c in candidates]), focus, strict=True
-            )
-        ]
+        typed = answer_type_bonus(question, [c.text for c in candidates])
+        bonus = [b * f for b, f in zip(typed, focus, strict=True)]
         totals = [
             score + self.rank_prior / (1 + c.passage) + extra
             for c, score, extra in zip(candidates, content, bonus, strict=True)
@@ -119,7 +119,7 @@ class ExtractiveAnswerer:
             return _abstained(language)
         chosen = [order[0]]
         offered = answer_tokens(question, candidates[order[0]].text)
-        preferred = _continuation(order[0], order, candidates, bonus)
+        preferred = _continuation(question, order[0], order, candidates, bonus)
         for i in preferred + order[1:]:
             if len(chosen) == max_sentences:
                 break
@@ -188,12 +188,16 @@ def _lexical_scores(
         # Slides put the subject in a heading line and the fact in the bullet under it
         # ("StarCoder [...]" / "...した15.5Bモデル"): half the score comes from the sentence
         # read together with the one before it in the same passage.
+        # A table's or definition list's term is read with its description, the next line.
         window = set(c.feats)
         if with_context and i > 0 and candidates[i - 1].passage == c.passage:
             window |= candidates[i - 1].feats
         if with_context and _is_term(candidates, i):
             window |= candidates[i + 1].feats
-        scores.append(0.5 * share(c.feats, topic) + 0.5 * share(frozenset(window), topic))
+        if with_context and _is_term(candidates, i):  # nothing without its description
+            scores.append(share(frozenset(window), topic))
+        else:
+            scores.append(0.5 * share(c.feats, topic) + 0.5 * share(frozenset(window), topic))
     return scores
 
 
@@ -227,29 +231,44 @@ def _is_term(candidates: Sequence[_Candidate], i: int) -> bool:
     return (
         i + 1 < len(candidates)
         and candidates[i + 1].passage == c.passage
-        and len(c.text) <= 40
+        and sum(not ch.isspace() for ch in c.text) <= 24
         and not c.text.endswith(_TERMINALS_END)
         and holds_identifier(c.text)
         and not holds_identifier(candidates[i + 1].text)
     )
 
 
+def _with_description(candidates: Sequence[_Candidate], i: int) -> str:
+    """What a candidate's meaning is judged on: a term line together with its description."""
+    if _is_term(candidates, i):
+        return f"{candidates[i].text} {candidates[i + 1].text}"
+    return candidates[i].text
+
+
 def _continuation(
-    top: int, order: Sequence[int], candidates: Sequence[_Candidate], bonus: list[float]
+    question: str,
+    top: int,
+    order: Sequence[int],
+    candidates: Sequence[_Candidate],
+    bonus: list[float],
 ) -> list[int]:
-    """When the best sentence lacks the kind of fact asked for (or its unit), the sentences
-    that hold it best come first for the second place: the one right after the best one
-    ("size: ルビ文字の大きさ." / "既定値は 0.5."), then the others in score order."""
+    """The candidates that come first for the second place. The sentence right after the best
+    one, when it holds the kind of fact asked for and the best one lacks it ("size: ルビ文字の
+    大きさ." / "既定値は 0.5.") or offers another one ("papersize は既定で有効" / "無効にするには
+    nopapersize を指定"); then, when the best one lacks it, those that hold it best."""
+    nxt = top + 1
+    first: list[int] = []
+    if nxt < len(candidates) and candidates[nxt].passage == candidates[top].passage:
+        offered = answer_tokens(question, candidates[top].text)
+        other = (
+            asks_identifier(question) and answer_tokens(question, candidates[nxt].text) - offered
+        )
+        if bonus[nxt] > bonus[top] or (bonus[nxt] > 0 and other):
+            first = [nxt]
     most = max(bonus)
     if bonus[top] >= most or most <= 0:
-        return []
-    nxt = top + 1
-    after = (
-        [nxt]
-        if nxt < len(candidates) and candidates[nxt].passage == candidates[top].passage
-        else []
-    )
-    return [i for i in after if bonus[i] > bonus[top]] + [i for i in order if bonus[i] == most]
+        return first
+    return first + [i for i in order if bonus[i] == most]
 
 
 def _answer_after_questions(candidates: Sequence[_Candidate], content: list[float]) -> list[float]:

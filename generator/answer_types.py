@@ -18,9 +18,9 @@ _EN_NUMBER_WORDS = (
 )
 _JA_NUMERALS = "0-9０-９一二三四五六七八九十百千万億"
 # 何層 / 何本 / 何% / 何パーセント (not 何を, 何が: those ask "what", not "how many").
-_JA_COUNTER_Q = re.compile(r"何\s*([\u3400-\u9fff]|[ァ-ヶー]+|%)")
+_JA_COUNTER_Q = re.compile(r"何\s*([\u3400-\u9fff]|[ァ-ヶー]+|%|[a-z]{1,3}(?![a-z]))")
 _JA_QUANTITY_Q = re.compile(
-    r"いくつ|いくら|いつ|どのくらい|どれくらい|どれだけ|どの程度|何\s*[\u3400-\u9fffァ-ヶ%]"
+    r"いくつ|いくら|いつ|どのくらい|どれくらい|どれだけ|どの程度|何\s*(?:[\u3400-\u9fffァ-ヶ%]|[a-z]{1,3}(?![a-z]))"
     r"|[\u3400-\u9fffァ-ヶー]数(?:は|を|が)"  # パラメータ数は？ / 人数を教えて
 )
 _EN_QUANTITY_Q = re.compile(
@@ -97,6 +97,7 @@ _JA_WHAT = r"(?:何(?!故)|なに|なん|どれ(?!くらい|だけ|ほど)|ど�
 _EN_WHAT = re.compile(r"\b(?:which|what)\b((?:\s+[\w-]+){1,4})|\bname of\b")
 # A condition ends the noun phrase asked about: "…を指定すると、", "…の場合".
 _CLAUSE_END = re.compile(r"[ばと]、|たら|場合|とき[、,]")
+_JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
 _LATIN_TOKEN = r"[A-Za-z\\-][\w.+\\-]*\w"
 
 # Bonuses, added to a content score of about 0..1.
@@ -176,7 +177,11 @@ def _identifier_bonus(q: str, kinds: Sequence[str], sentence: str) -> float:
             sentence,
             re.IGNORECASE,
         )
-        if new([a or b for a, b in beside]):
+        # In English text a plain word beside "option" is grammar ("an error"), not a name.
+        names = [a or b for a, b in beside]
+        if not _JAPANESE.search(sentence):
+            names = [n for n in names if re.fullmatch(_ANY_SHAPE, n)]
+        if new(names):
             return _BESIDE_BONUS
     if any(new(re.findall(_SHAPES[kind], sentence)) for kind in kinds):
         return _SHAPE_BONUS

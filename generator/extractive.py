@@ -234,6 +234,7 @@ def _is_term(candidates: Sequence[_Candidate], i: int) -> bool:
         and sum(not ch.isspace() for ch in c.text) <= 24
         and not c.text.endswith(_TERMINALS_END)
         and holds_identifier(c.text)
+        and any(ch.isalpha() for ch in c.text)  # not a row of figures
         and not holds_identifier(candidates[i + 1].text)
     )
 

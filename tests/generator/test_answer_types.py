@@ -145,3 +145,20 @@ def test_answer_tokens_are_the_candidate_answers_the_question_does_not_name():
     )
     assert "bxcjkjatype" in tokens and "pdflatex" not in tokens
     assert answer_tokens("何層ですか？", "12層と96層") == {"12", "96"}
+
+
+def test_a_latin_unit_after_nani_asks_for_a_quantity():
+    question = "\\fontsize{9pt}{15pt} と書くと、和文の文字は何ptで組まれますか？"
+    with_unit, quoted = answer_type_bonus(
+        question, ["和文フォントのサイズは 8.1pt となります", "「実際の全角幅」を表す命令"]
+    )
+    assert with_unit > quoted == 0
+
+
+def test_an_english_word_beside_the_thing_asked_is_no_name():
+    question = "Which error code does LibreOffice Calc show when a formula refers to itself?"
+    grammar, code = answer_type_bonus(
+        question,
+        ["Returned if the value results in an error.", "Not a valid reference (Err:524)"],
+    )
+    assert code > grammar == 0

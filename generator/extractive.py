@@ -188,12 +188,12 @@ def _lexical_scores(
         # Slides put the subject in a heading line and the fact in the bullet under it
         # ("StarCoder [...]" / "...した15.5Bモデル"): half the score comes from the sentence
         # read together with the one before it in the same passage.
-        # A table's or definition list's term is read with its description, the next line.
+        # A table's term is read with its description, the next line (not the row before).
         window = set(c.feats)
-        if with_context and i > 0 and candidates[i - 1].passage == c.passage:
-            window |= candidates[i - 1].feats
         if with_context and _is_term(candidates, i):
             window |= candidates[i + 1].feats
+        elif with_context and i > 0 and candidates[i - 1].passage == c.passage:
+            window |= candidates[i - 1].feats
         if with_context and _is_term(candidates, i):  # nothing without its description
             scores.append(share(frozenset(window), topic))
         else:

@@ -9,6 +9,7 @@ from dataclasses import replace
 
 from generator.citations import SentenceRelease, SupportScorer, parse_citations, verify
 from generator.errors import GeneratorResponseError, GeneratorTimeout, GeneratorUnavailable
+from generator.evidence import evidence_signals, too_weak
 from generator.extractive import ExtractiveAnswerer
 from generator.language import (
     abstention_message,
@@ -22,7 +23,7 @@ from generator.offload import off_loop
 from generator.openai_client import OpenAIGenerator
 from generator.prompt import TokenCounter, build_condense_messages, build_messages
 from generator.records import Answer, Passage
-from text.lexical import EN_STOPWORDS, features, mentions_version, versioned_names
+from text.lexical import EN_STOPWORDS
 from text.normalize import fold
 
 History = Sequence[tuple[str, str]]  # (role, content), role "user" | "assistant", oldest first
@@ -163,23 +164,13 @@ class Answerer:
         return await off_loop(heuristic_condense, question, history)
 
     def _too_weak(self, question: str, passages: Sequence[Passage]) -> bool:
-        """Weak evidence: the best score is low, the question names a version no passage
-        names ("Falcon 180B" when the documents only have Falcon-40B), or (same-script
-        questions only) no passage shares enough of the question's content words. Coverage is
-        not applied to Latin-script questions, which may rightly be answered from passages in
-        Japanese."""
-        # The best score, not passages[0]'s: a reranker may order by something else.
-        if not passages or max(p.score for p in passages) < self.min_score:
+        """Weak evidence (see ``generator.evidence``): a low best score, a version or a name
+        of the question that no passage holds, or (against passages in the question's own
+        language only) too little of the question's content words."""
+        if not passages:
             return True
-        if _names_a_missing_version(question, passages):
-            return True
-        if self.min_coverage <= 0 or detect_language(question) != "ja":
-            return False
-        wanted = features(question)
-        if not wanted:
-            return False
-        best = max(len(wanted & features(p.text)) for p in passages)
-        return best / len(wanted) < self.min_coverage
+        signals = evidence_signals(question, passages)
+        return too_weak(signals, self.min_score, self.min_coverage)
 
     def _abstained(self, language: str) -> Answer:
         return Answer(abstention_message(language), (), (), True, self.mode, language)
@@ -335,13 +326,3 @@ def _retry_smaller(exc: GeneratorResponseError, attempt: int) -> bool:
     long is sent again with less room for passages, up to _SHRINK_TRIES attempts in all."""
     too_long = exc.status_code == 400 and bool(_CONTEXT_TOO_LONG.search(exc.message))
     return too_long and attempt < _SHRINK_TRIES - 1
-
-
-def _names_a_missing_version(question: str, passages: Sequence[Passage]) -> bool:
-    # Passages about a sibling version score high on every other signal, and quoting them
-    # would answer a question about something else.
-    texts = [f"{p.title}\n{p.text}" for p in passages]
-    return any(
-        not any(mentions_version(t, name, version) for t in texts)
-        for name, version in versioned_names(question)
-    )

@@ -7,7 +7,12 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from generator.answer_types import answer_type_bonus
+from generator.answer_types import (
+    answer_tokens,
+    answer_type_bonus,
+    asks_identifier,
+    holds_identifier,
+)
 from generator.language import abstention_message, detect_language
 from generator.quoting import quotes
 from generator.records import Answer, CitedSentence, Passage, SourceSpan
@@ -86,9 +91,8 @@ class ExtractiveAnswerer:
         own = _lexical_scores(question, candidates, passages, with_context=False)
         semantic: list[float] = [0.0] * len(candidates)
         if scorer is not None:
-            semantic = [
-                min(max(s, 0.0), 1.0) for s in scorer(question, [c.text for c in candidates])
-            ]
+            texts = [_with_description(candidates, i) for i in range(len(candidates))]
+            semantic = [min(max(s, 0.0), 1.0) for s in scorer(question, texts)]
             if len(semantic) != len(candidates):
                 raise ValueError("sentence_scorer returned a score count unlike the sentences")
         weight = 0.4 if scorer is not None else 0.0
@@ -100,8 +104,11 @@ class ExtractiveAnswerer:
             candidates,
             [(1 - weight) * lx + weight * sm for lx, sm in zip(own, semantic, strict=True)],
         )
-        content = _entity_focus(question, candidates, content)
-        bonus = answer_type_bonus(question, [c.text for c in candidates])
+        focus = _entity_focus(question, candidates, passages)
+        content = [score * f for score, f in zip(content, focus, strict=True)]
+        # The fact asked for, in a sentence about something else, is another thing's fact.
+        typed = answer_type_bonus(question, [c.text for c in candidates])
+        bonus = [b * f for b, f in zip(typed, focus, strict=True)]
         totals = [
             score + self.rank_prior / (1 + c.passage) + extra
             for c, score, extra in zip(candidates, content, bonus, strict=True)
@@ -111,15 +118,23 @@ class ExtractiveAnswerer:
         if content[order[0]] < self.min_score:
             return _abstained(language)
         chosen = [order[0]]
-        for i in order[1:]:
+        offered = answer_tokens(question, candidates[order[0]].text)
+        preferred = _continuation(question, order[0], order, candidates, bonus)
+        for i in preferred + order[1:]:
             if len(chosen) == max_sentences:
                 break
             # A second sentence must be nearly as relevant, not merely on the same topic.
             # (bonus included: a number in the unit asked answers "how many" on its own)
             best = content[order[0]] + bonus[order[0]]
-            if standalone[i] + bonus[i] < max(self.min_score, 0.6 * best):
+            if i in chosen or (
+                standalone[i] + bonus[i] < max(self.min_score, 0.6 * best)
+                and not (i == order[0] + 1 and i in preferred)
+            ):
                 continue
             if any(_near_duplicate(candidates[i], candidates[j]) for j in chosen):
+                continue
+            # ... and offer another answer than the first, not the same name again.
+            if bonus[i] > 0 and answer_tokens(question, candidates[i].text) <= offered:
                 continue
             chosen.append(i)
         top = totals[order[0]]
@@ -173,31 +188,88 @@ def _lexical_scores(
         # Slides put the subject in a heading line and the fact in the bullet under it
         # ("StarCoder [...]" / "...した15.5Bモデル"): half the score comes from the sentence
         # read together with the one before it in the same passage.
+        # A table's term is read with its description, the next line (not the row before).
         window = set(c.feats)
-        if with_context and i > 0 and candidates[i - 1].passage == c.passage:
+        if with_context and _is_term(candidates, i):
+            window |= candidates[i + 1].feats
+        elif with_context and i > 0 and candidates[i - 1].passage == c.passage:
             window |= candidates[i - 1].feats
-        scores.append(0.5 * share(c.feats, topic) + 0.5 * share(frozenset(window), topic))
+        if with_context and _is_term(candidates, i):  # nothing without its description
+            scores.append(share(frozenset(window), topic))
+        else:
+            scores.append(0.5 * share(c.feats, topic) + 0.5 * share(frozenset(window), topic))
     return scores
 
 
 def _entity_focus(
-    question: str, candidates: Sequence[_Candidate], content: list[float]
+    question: str, candidates: Sequence[_Candidate], passages: Sequence[Passage]
 ) -> list[float]:
-    """A question naming something (StarCoder, GPT-2) wants sentences about it: a sentence
-    keeps 3/4 of its score when neither it nor anything before it in its passage mentions
-    one of the names. Names that no candidate mentions (another language, say) don't count."""
-    present = set().union(*(c.feats for c in candidates))
-    names = {f for f in _entity_features(question) if f in present and not f.isdigit()}
+    """A question naming something (StarCoder, upTeX, PostgreSQL) wants sentences about it: a
+    sentence gets a factor of 3/4 when neither it, nor anything before it in its passage, nor
+    its passage title mentions one of the names, else 1. Names that no candidate or title
+    mentions (another language, say) don't count."""
+    titles = [features(p.title) for p in passages]
+    present = set().union(*(c.feats for c in candidates), *titles)
+    names = {f for f in _named_things(question) if f in present and not f.isdigit()}
     if not names:
-        return content
+        return [1.0] * len(candidates)
     out = []
     seen: set[str] = set()
-    for i, (c, score) in enumerate(zip(candidates, content, strict=True)):
+    for i, c in enumerate(candidates):
         if i == 0 or candidates[i - 1].passage != c.passage:
-            seen = set()
+            seen = set(titles[c.passage])
         seen |= c.feats
-        out.append(score if seen & names else 0.75 * score)
+        out.append(1.0 if seen & names else 0.75)
     return out
+
+
+def _is_term(candidates: Sequence[_Candidate], i: int) -> bool:
+    """A short line with a key, code or number and no sentence end, followed in its passage by
+    a line without one: a table's or a definition list's term ("Ctrl + Shift + Enter",
+    "522 循環参照") and its description (not the next of a list of figures)."""
+    c = candidates[i]
+    return (
+        i + 1 < len(candidates)
+        and candidates[i + 1].passage == c.passage
+        and sum(not ch.isspace() for ch in c.text) <= 24
+        and not c.text.endswith(_TERMINALS_END)
+        and holds_identifier(c.text)
+        and any(ch.isalpha() for ch in c.text)  # not a row of figures
+        and not holds_identifier(candidates[i + 1].text)
+    )
+
+
+def _with_description(candidates: Sequence[_Candidate], i: int) -> str:
+    """What a candidate's meaning is judged on: a term line together with its description."""
+    if _is_term(candidates, i):
+        return f"{candidates[i].text} {candidates[i + 1].text}"
+    return candidates[i].text
+
+
+def _continuation(
+    question: str,
+    top: int,
+    order: Sequence[int],
+    candidates: Sequence[_Candidate],
+    bonus: list[float],
+) -> list[int]:
+    """The candidates that come first for the second place. The sentence right after the best
+    one, when it holds the kind of fact asked for and the best one lacks it ("size: ルビ文字の
+    大きさ." / "既定値は 0.5.") or offers another one ("papersize は既定で有効" / "無効にするには
+    nopapersize を指定"); then, when the best one lacks it, those that hold it best."""
+    nxt = top + 1
+    first: list[int] = []
+    if nxt < len(candidates) and candidates[nxt].passage == candidates[top].passage:
+        offered = answer_tokens(question, candidates[top].text)
+        other = (
+            asks_identifier(question) and answer_tokens(question, candidates[nxt].text) - offered
+        )
+        if bonus[nxt] > bonus[top] or (bonus[nxt] > 0 and other):
+            first = [nxt]
+    most = max(bonus)
+    if bonus[top] >= most or most <= 0:
+        return first
+    return first + [i for i in order if bonus[i] == most]
 
 
 def _answer_after_questions(candidates: Sequence[_Candidate], content: list[float]) -> list[float]:
@@ -228,6 +300,18 @@ def _entity_features(question: str) -> set[str]:
     ents = {f for f in features(question) if _DIGIT.search(f)}
     for word in re.findall(r"\b[A-Z][A-Za-z0-9]*\b", question):
         ents |= features(word)
+    return ents
+
+
+def _named_things(question: str) -> set[str]:
+    """What a question is about by name: its numbers and capitalised or mixed-case words
+    (GPT, upTeX) and, in a Japanese question, any Latin word (bxjsarticle)."""
+    ents = {f for f in features(question) if _DIGIT.search(f)}
+    latin = r"[A-Za-z0-9.+-]*"
+    names = rf"[A-Za-z]{latin}" if detect_language(question) == "ja" else rf"[a-z]*[A-Z]{latin}"
+    for word in re.findall(rf"(?<![A-Za-z0-9]){names}", question):
+        if len(word) > 1:
+            ents |= features(word)
     return ents
 
 

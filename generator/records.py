@@ -13,6 +13,8 @@ class Passage:
     title: str
     page: int | None
     score: float  # retrieval score (fused); used for abstention
+    # The document's file name: it often names the version documented ("postgresql15_…").
+    source: str = ""
 
 
 @dataclass(frozen=True)

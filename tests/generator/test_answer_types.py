@@ -2,9 +2,10 @@
 
 import pytest
 
-from generator.answer_types import answer_type_bonus
+from generator.answer_types import answer_tokens, answer_type_bonus, asked_kinds
 from generator.extractive import ExtractiveAnswerer
 from generator.records import Passage
+from text.normalize import fold
 
 pytestmark = pytest.mark.unit
 
@@ -66,3 +67,98 @@ def test_the_extractive_answer_quotes_the_sentence_with_the_option():
         "upmendexで日本語の見出しを行ごとに区切るにはどのオプションを使いますか？", [passage]
     )
     assert "-g" in answer.text
+
+
+@pytest.mark.parametrize(
+    ("question", "kinds"),
+    [
+        ("upTeXで使うjfm（和文フォントメトリック）のエンコーディング名は何ですか？", ["encoding"]),
+        (
+            "オッシア譜を並べるプロパティで、\\with 節でしか変えられないものは何ですか？",
+            ["property"],
+        ),
+        ("日本語の組版はどのパッケージが受け持ちますか？", ["package"]),
+        ("If I don't give upmendex the -t option, which file does the log go to?", ["file"]),
+        ("Which Japanese font family is used by default?", ["name"]),
+        # A condition ends the noun phrase: this asks for a value, not a function's name.
+        ("CELL関数で情報の種類にFORMATを指定すると、このセルでは何が返りますか？", []),
+        ("ファイルをどのように保存しますか？", []),
+    ],
+)
+def test_the_kind_asked_for_is_the_thing_named_next_to_the_question_word(question, kinds):
+    assert asked_kinds(fold(question)) == kinds
+
+
+@pytest.mark.parametrize(
+    ("question", "right", "wrong"),
+    [
+        (  # the unit in the other language
+            "PostgreSQLでは名前は最大何バイトまで使えますか？",
+            "identifier length | 63 bytes | can be increased by recompiling",
+            "オリジナルpTeXでは2文字のうち上位。",
+        ),
+        (  # an identifier written next to the word for the thing asked
+            "BXJSクラスで用紙サイズの自動設定を止めるには、どのオプションを指定しますか？",
+            "この処理を無効にするには nopapersize オプションを指定すればよい。",
+            "\\documentclass 命令を次のように書く。",
+        ),
+        (  # a symbol the question does not already name
+            "Scheme式に注釈を入れたいとき、% の代わりに使う記号は何ですか？",
+            "Scheme 形式のコメントはセミコロン (;) で始まります。",
+            "LilyPond 形式のコメントはパーセント記号 (%) で始まります。",
+        ),
+        (  # keys as LibreOffice's help writes them (Mac and PC names run together)
+            "段組みの途中から次の段へ送るには、どのキーを押しますか？",
+            "CommandCtrl + Shift + Enter",
+            "段組み構成のテキストにおける改段",
+        ),
+        (  # a file extension inside Japanese text
+            "If I don't give upmendex the -t option, which file does the log go to?",
+            "入力ファイルの拡張子を.ilgとしたもの",
+            "-t log log ファイルをログファイルと見なします。",
+        ),
+    ],
+)
+def test_the_sentence_with_the_fact_asked_for_gets_the_larger_bonus(question, right, wrong):
+    high, low = answer_type_bonus(question, [right, wrong])
+    assert high > low
+
+
+def test_an_encoding_question_prefers_an_encoding_name_to_a_file_name():
+    question = "upTeXで使うjfmのエンコーディング名は何ですか？"
+    encoding, file = answer_type_bonus(
+        question, ["エンコーディング名は JY2, JT2 とする。", "jfm-jis.lua は jis.tfm に相当する。"]
+    )
+    assert encoding > file
+
+
+def test_when_inside_a_question_is_no_date_question():
+    question = "Which file is not signed when you sign an ODF document?"
+    (bonus,) = answer_type_bonus(question, ["It was signed in 2019."])
+    assert bonus == 0
+
+
+def test_answer_tokens_are_the_candidate_answers_the_question_does_not_name():
+    question = "bxjsarticle を pdfLaTeX で使うとき、日本語の組版はどのパッケージが受け持ちますか？"
+    tokens = answer_tokens(
+        question, "pdfLaTeX の場合、日本語処理パッケージとして bxcjkjatype を使う。"
+    )
+    assert "bxcjkjatype" in tokens and "pdflatex" not in tokens
+    assert answer_tokens("何層ですか？", "12層と96層") == {"12", "96"}
+
+
+def test_a_latin_unit_after_nani_asks_for_a_quantity():
+    question = "\\fontsize{9pt}{15pt} と書くと、和文の文字は何ptで組まれますか？"
+    with_unit, quoted = answer_type_bonus(
+        question, ["和文フォントのサイズは 8.1pt となります", "「実際の全角幅」を表す命令"]
+    )
+    assert with_unit > quoted == 0
+
+
+def test_an_english_word_beside_the_thing_asked_is_no_name():
+    question = "Which error code does LibreOffice Calc show when a formula refers to itself?"
+    grammar, code = answer_type_bonus(
+        question,
+        ["Returned if the value results in an error.", "Not a valid reference (Err:524)"],
+    )
+    assert code > grammar == 0

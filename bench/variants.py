@@ -68,10 +68,15 @@ class Variant:
 
 
 def fixed_windows(
-    pages: list[str], count_tokens: Callable[[str], int], max_tokens: int, overlap_tokens: int
+    pages: list[str],
+    count_tokens: Callable[[str], int],
+    max_tokens: int,
+    overlap_tokens: int,
+    sections: Any = (),
 ) -> list[Any]:
     """Issue 11's naive chunker, in `ingest.chunking.chunk_pages`' place: 400-character
-    windows of the document's text, no sentence or heading awareness, no overlap."""
+    windows of the document's text, no sentence or heading awareness (`sections` ignored), no
+    overlap."""
     from ingest.chunking import TextChunk
     from text.pages import join_pages, page_of
 

@@ -42,6 +42,12 @@ def passages_for(hits: Sequence[Hit]) -> list[Passage]:
     ]
 
 
+def _overlap(a: ChunkRecord, b: ChunkRecord) -> bool:
+    return (
+        a.document_id == b.document_id and a.char_start < b.char_end and b.char_start < a.char_end
+    )
+
+
 class AskService:
     """Runs questions through retrieval and the answerer; blocking steps go to the thread pool."""
 
@@ -72,21 +78,23 @@ class AskService:
         return query, hits
 
     def _search_and_widen(self, query: str, k: int, collection: str | None) -> list[Hit]:
-        """Blocking. Small chunks are ranked; the answerer reads each with its neighbours."""
+        """Blocking. Small chunks are ranked; the answerer reads each with its neighbours,
+        except those a better-ranked passage already holds: no text is shown twice."""
         hits = self.searching.search(query, k, collection)
         if self.passage_neighbours <= 0:
             return hits
-        return [
-            replace(
-                hit,
-                chunk=stitch(
-                    hit.chunk,
-                    self.neighbours(hit.chunk.id, self.passage_neighbours),
-                    self.passage_max_chars,
-                ),
-            )
-            for hit in hits
-        ]
+        shown: list[ChunkRecord] = []
+        widened = []
+        for hit in hits:
+            free = [
+                c
+                for c in self.neighbours(hit.chunk.id, self.passage_neighbours)
+                if c.id == hit.chunk.id or not any(_overlap(c, s) for s in shown)
+            ]
+            chunk = stitch(hit.chunk, free, self.passage_max_chars)
+            shown.append(chunk)
+            widened.append(replace(hit, chunk=chunk))
+        return widened
 
     async def _result(self, answer: Answer, hits: list[Hit], query: str) -> AskResult:
         return await off_loop(self._cite, answer, hits, query)

@@ -12,9 +12,9 @@ shopt -s inherit_errexit # a failure inside $(...) stops the script too
 trap 'echo "eval gate: FAILED at line $LINENO: $BASH_COMMAND" >&2' ERR
 cd "$(dirname "$0")/.."
 
-# recall@5 below which CI fails. Set a little under the value measured at the end of issue 11
-# (0.60 is a placeholder until then: main measured 0.62).
-MIN_RECALL_DEV_MANUALS=0.60
+# recall@5 below which CI fails: a little under what issue 11 measured (dev-manuals 0.82 with
+# the embedded defaults, 2026-11-30; two questions of margin), and dev-ja's full recall.
+MIN_RECALL_DEV_MANUALS=0.78
 MIN_RECALL_DEV_JA=1.0
 
 SHARED=$(cd .. && pwd)/shared

@@ -106,6 +106,20 @@ def no_sections() -> Iterator[None]:
 
 
 @contextmanager
+def no_unwrap() -> Iterator[None]:
+    """Index terms and embeddings of the text as stored, lines wrapped inside words and all."""
+    import retriever.records
+    import retriever.tokenizer
+
+    saved = retriever.records.unwrap_cjk_lines, retriever.tokenizer.unwrap_cjk_lines
+    retriever.records.unwrap_cjk_lines = retriever.tokenizer.unwrap_cjk_lines = str
+    try:
+        yield
+    finally:
+        retriever.records.unwrap_cjk_lines, retriever.tokenizer.unwrap_cjk_lines = saved
+
+
+@contextmanager
 def naive_chunker() -> Iterator[None]:
     import ingest.pipeline
 
@@ -138,6 +152,7 @@ VARIANTS = {
         Variant(
             "no-widen", query={"passage_neighbours": "0"}, about="answers read the chunk alone"
         ),
+        Variant("no-unwrap", ingest_patch=no_unwrap, about="lines wrapped in CJK words not joined"),
         Variant(
             "sentence-chunks",
             query={"keyword_bridge": "off"},

@@ -43,7 +43,7 @@ def locate_sections(
 
     A heading is searched for after the previous one; a PDF outline entry within its page,
     starting the section at the top of that page when its title is not on it (outline titles
-    and page text often differ). Headings not found are dropped.
+    and page text often differ) and no earlier heading is. Headings not found are dropped.
     """
     sections: list[Section] = []
     stack: list[tuple[int, str]] = []  # (level, title) of the open headings
@@ -79,8 +79,8 @@ def _find(
     found = text.find(anchor, start, end)
     if found < 0 and len(anchor) > _MIN_FIND_CHARS:
         found = text.find(anchor[:_MIN_FIND_CHARS], start, end)
-    if found < 0 and heading.page is not None:
-        return start
+    if found < 0 and heading.page is not None and start == page_offsets[heading.page]:
+        return start  # the page's top, unless an earlier heading already starts on the page
     return found if found >= 0 else None
 
 

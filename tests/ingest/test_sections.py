@@ -209,3 +209,18 @@ def test_slide_transcripts_give_one_section_per_slide_titled_after_its_footer() 
     # Numbered lines that are not a run of slides from one on are not slides.
     _, _, sections = sections_of("notes.txt", b"  1. first\n  3. third\n  4. fourth\n")
     assert sections == []
+
+
+def test_an_outline_entry_not_on_its_page_starts_at_the_page_top_unless_taken() -> None:
+    pages = ["Preface text.", "Intro\n\nThe body of page two.", "More text."]
+    text, offsets = join_pages(pages)
+    headings = [
+        Heading(1, "Intro", page=1),
+        Heading(2, "Missing title", page=1),  # the page's top is taken: dropped
+        Heading(1, "Other title", page=2),  # not on its page: the page's top
+    ]
+    sections = locate_sections(headings, text, offsets)
+    assert [(s.start, s.path) for s in sections] == [
+        (offsets[1], ("Intro",)),
+        (offsets[2], ("Other title",)),
+    ]

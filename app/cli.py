@@ -216,7 +216,7 @@ def reindex(
         report = app.ingesting.reindex(reembed)
     for outcome in report.reprocessed:
         if outcome.outcome == "failed":
-            err.print(f"[red]{outcome.source}: {outcome.reason}[/red]")
+            err.print(f"[red]{escape(outcome.source)}: {escape(outcome.reason or '')}[/red]")
     if report.reprocessed:
         err.print(f"re-processed {len(report.reprocessed)} documents with the new text rules")
     if report.no_original:

@@ -39,8 +39,6 @@ from retriever.tokenizer import JapaneseTokenizer
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
-log = logging.getLogger(__name__)
-
 
 class part(Generic[T]):
     """A part built on first use, once: the warm-up thread, the worker and requests may all

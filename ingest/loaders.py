@@ -9,7 +9,6 @@ from ingest.docx import read_docx
 from ingest.errors import FileTooLargeError, LoadError, UnsupportedFileError
 from ingest.html import decode_html, read_html
 from ingest.pdf import read_pdf
-from ingest.pdf_outline import read_outline
 from ingest.sections import Heading
 from ingest.text import (
     decode_text,
@@ -145,7 +144,7 @@ def _load_pdf(data: bytes, stem: str, limits: LoadLimits) -> LoadedDocument:
         _clean_title(pdf.title, stem),
         PDF_MIME,
         pdf.pages,
-        headings=tuple(read_outline(data)),
+        headings=pdf.headings,
         warnings=pdf.warnings,
     )
 

@@ -8,6 +8,8 @@ from pypdf import PasswordType, PdfReader
 
 from ingest.errors import FileTooLargeError, LoadError
 from ingest.pdf_content import ContentMeter
+from ingest.pdf_outline import read_outline
+from ingest.sections import Heading
 from text.readability import is_readable
 
 _log = logging.getLogger(__name__)
@@ -51,11 +53,13 @@ _route_pypdf_logs()
 
 @dataclass(frozen=True)
 class PdfText:
-    """A PDF's text: one string per page ("" for an empty or skipped page), and what was skipped."""
+    """A PDF's text: one string per page ("" for an empty or skipped page), what was skipped,
+    and its outline (bookmarks) as headings."""
 
     title: str | None
     pages: list[str]
     warnings: tuple[str, ...]
+    headings: tuple[Heading, ...]
 
 
 def read_pdf(data: bytes, max_chars: int) -> PdfText:
@@ -131,7 +135,8 @@ def read_pdf(data: bytes, max_chars: int) -> PdfText:
             f"{len(pages)} pages; a font without a Unicode map?); OCR is not supported yet"
         )
     warnings = tuple(f"page {n}: {why}, skipped" for n, why in sorted(skipped.items()))
-    return PdfText(_title(reader) or _first_line(pages), pages, warnings)
+    title = _title(reader) or _first_line(pages)
+    return PdfText(title, pages, warnings, tuple(read_outline(reader)))
 
 
 def _drop_unreadable(pages: list[str]) -> list[int]:

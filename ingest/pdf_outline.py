@@ -1,6 +1,5 @@
 """A PDF's outline (bookmarks) as headings: the section structure the author gave it."""
 
-import io
 import logging
 from typing import Any
 
@@ -13,13 +12,12 @@ _MAX_ENTRIES = 5000  # an outline is a table of contents; more is a damaged or h
 _MAX_DEPTH = 6
 
 
-def read_outline(data: bytes) -> list[Heading]:
+def read_outline(reader: PdfReader) -> list[Heading]:
     """Outline entries in reading order, with their level and 0-based page; [] if none.
 
     A damaged outline costs only the headings: the text was already read.
     """
     try:
-        reader = PdfReader(io.BytesIO(data), strict=False)
         headings: list[Heading] = []
         _walk(reader, reader.outline, 1, headings)
     except Exception as exc:  # pypdf raises many types on damaged input

@@ -33,7 +33,7 @@ def passages_for(hits: Sequence[Hit]) -> list[Passage]:
     return [
         Passage(
             text=h.chunk.text,
-            title=h.chunk.context or h.chunk.title,  # "Title › Section" in the prompt
+            title=h.chunk.heading_path,  # "Title › Section" in the prompt
             page=h.chunk.page_start,
             score=h.dense_score if h.dense_score is not None else 0.0,
             source=h.chunk.source,

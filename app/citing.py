@@ -48,7 +48,7 @@ def build_citations(
                 document_id=chunk.document_id,
                 source=chunk.source,
                 title=chunk.title,
-                context=chunk.context or chunk.title,
+                context=chunk.heading_path,
                 page=page_of(offsets, doc_start) if offsets else chunk.page_start,
                 char_start=doc_start,
                 char_end=chunk.char_start + end,

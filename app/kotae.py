@@ -89,7 +89,7 @@ class Kotae:
         """Load the model and the indexes, and build the question encoder, now."""
         self.indexes.catch_up(force=True)  # opening loads the model, the snapshot and the log
         self.embedder.encode_queries(["warm up"])  # builds the question encoder
-        outdated = len(self.corpus.outdated_documents(TEXT_VERSION))
+        outdated = self.corpus.count_outdated(TEXT_VERSION)
         if outdated:
             log.warning(
                 "%d documents were made with older text rules; `kotae reindex --reembed`"

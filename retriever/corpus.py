@@ -3,7 +3,7 @@
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, insert, literal, select
+from sqlalchemy import ColumnElement, delete, func, insert, literal, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from retriever.chunk_rows import ChunkRows, chunk_columns
@@ -213,11 +213,15 @@ class Corpus(ChunkRows, ChunkStaging):
         """Ready documents whose chunks were made with text rules older than `text_version`."""
         with self.session() as session:
             rows = session.scalars(
-                select(DocumentRow)
-                .where(DocumentRow.status == "ready", DocumentRow.text_version < text_version)
-                .order_by(DocumentRow.id)
+                select(DocumentRow).where(*_outdated(text_version)).order_by(DocumentRow.id)
             ).all()
             return [self._info(session, r) for r in rows]
+
+    def count_outdated(self, text_version: int) -> int:
+        """How many documents `outdated_documents` would return, in one query."""
+        with self.session() as session:
+            query = select(func.count()).select_from(DocumentRow).where(*_outdated(text_version))
+            return session.scalar(query) or 0
 
     def get_document(self, document_id: int) -> DocumentInfo:
         with self.session() as session:
@@ -263,3 +267,7 @@ class Corpus(ChunkRows, ChunkStaging):
     def set_meta(self, key: str, value: str) -> None:
         with self.session() as session, session.begin():
             session.merge(MetaRow(key=key, value=value))
+
+
+def _outdated(text_version: int) -> tuple[ColumnElement[bool], ...]:
+    return DocumentRow.status == "ready", DocumentRow.text_version < text_version

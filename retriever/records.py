@@ -76,6 +76,12 @@ class ChunkRecord:
     char_end: int
     context: str = ""
 
+    @property
+    def heading_path(self) -> str:
+        """ "Title › Section › Subsection"; the title alone for a chunk stored before chunks
+        had a context."""
+        return self.context or self.title
+
 
 @dataclass(frozen=True)
 class Hit:

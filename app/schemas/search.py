@@ -38,7 +38,7 @@ class ScoredChunk(BaseModel):
             document_id=c.document_id,
             source=c.source,
             title=c.title,
-            context=c.context or c.title,
+            context=c.heading_path,
             page=c.page_start,
             text=c.text,
             score=round(hit.score, 6),

@@ -118,6 +118,7 @@ def test_reindex_reembed_reprocesses_outdated_documents_from_their_originals(
         (folder / "gone.md").unlink()
         with kotae.corpus.session() as session, session.begin():
             session.execute(update(DocumentRow).values(text_version=TEXT_VERSION - 1))
+        assert kotae.corpus.count_outdated(TEXT_VERSION) == 3
         report = kotae.ingesting.reindex(reembed=True)
         assert sorted((o.source, o.outcome) for o in report.reprocessed) == [
             (str(folder / "wal.html"), "updated"),
@@ -127,6 +128,7 @@ def test_reindex_reembed_reprocesses_outdated_documents_from_their_originals(
         assert [d.source for d in kotae.corpus.outdated_documents(TEXT_VERSION)] == [
             str(folder / "gone.md")
         ]
+        assert kotae.corpus.count_outdated(TEXT_VERSION) == 1
         assert report.chunks == sum(d.chunks for d in kotae.corpus.list_documents())
         hits = kotae.searching.search("default of checkpoint_timeout")
         assert any(h.chunk.context.endswith("checkpoint_timeout") for h in hits)

@@ -140,7 +140,11 @@ class Kotae:
             return None
         s = self.settings
         return KeywordBridge(
-            self.tokenizer, dictionary, s.keyword_bridge_weight, s.keyword_bridge_alternatives
+            self.tokenizer,
+            dictionary,
+            s.keyword_bridge_weight,
+            s.keyword_bridge_alternatives,
+            glossary=s.keyword_glossary,
         )
 
     @part
@@ -158,6 +162,7 @@ class Kotae:
             candidates=s.candidates,
             reranker=reranker,
             keyword_bridge=self.keyword_bridge,
+            keep_leaders=s.keep_leaders,
         )
 
     @part
@@ -171,10 +176,13 @@ class Kotae:
 
     @part
     def answerer(self) -> Answerer:
-        s = self.settings
+        s, bridge = self.settings, self.keyword_bridge
         return Answerer(
             self.generator,
-            ExtractiveAnswerer(sentence_scorer=SentenceSimilarity(self.embedder)),
+            ExtractiveAnswerer(
+                sentence_scorer=SentenceSimilarity(self.embedder),
+                translations=bridge.translations if bridge else None,
+            ),
             min_score=s.resolved_min_answer_score,
             min_coverage=s.min_answer_coverage,
             support_threshold=s.support_threshold,

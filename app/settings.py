@@ -70,11 +70,16 @@ class Settings(BaseSettings):
     candidates: int = Field(default=50, ge=1, le=1000)
     fusion: Literal["rrf", "weighted"] = "rrf"
     dense_weight: float = Field(default=0.5, ge=0.0, le=1.0)
+    # Each retriever's first candidate is kept in the top k (fusion favours agreement, so a
+    # passage only one of them finds would drop out); no effect with a reranker.
+    keep_leaders: bool = True
     # BM25 also matches Japanese <-> English translations of question words (JMdict, from the
     # jamdict-data package; off with a log line when it is not installed), weighted below them.
     keyword_bridge: bool = True
     keyword_bridge_weight: float = Field(default=0.5, gt=0.0, le=1.0)
     keyword_bridge_alternatives: int = Field(default=4, ge=1)  # translations kept per word
+    # ... and a manual's other names of a question word's concept (既定 = デフォルト = default).
+    keyword_glossary: bool = True
     # A local sentence-transformers CrossEncoder folder that reorders the fused candidates.
     reranker_model: Path | None = None
     # FAISS on the GPU: unset = when FAISS sees one.

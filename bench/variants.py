@@ -137,7 +137,7 @@ def naive_chunker() -> Iterator[None]:
 # It reads files with the same loaders (HTML navigation dropped alike): the same data.
 NAIVE = Variant(
     "naive",
-    query={"keyword_bridge": "off"},
+    query={"keyword_bridge": "off", "keep_leaders": "off"},
     ingest_patch=naive_chunker,
     about="fixed 400-character windows, same BM25 + e5 + RRF and answerer, no bridge",
 )
@@ -148,6 +148,10 @@ VARIANTS = {
         Variant("kotae", about="embedded defaults"),
         NAIVE,
         Variant("no-bridge", query={"keyword_bridge": "off"}, about="no keyword bridge"),
+        Variant(
+            "no-glossary", query={"keyword_glossary": "off"}, about="bridge without its glossary"
+        ),
+        Variant("no-leaders", query={"keep_leaders": "off"}, about="plain RRF top k"),
         Variant("no-sections", ingest_patch=no_sections, about="no heading paths or sections"),
         Variant(
             "no-widen", query={"passage_neighbours": "0"}, about="answers read the chunk alone"
@@ -155,7 +159,7 @@ VARIANTS = {
         Variant("no-unwrap", ingest_patch=no_unwrap, about="lines wrapped in CJK words not joined"),
         Variant(
             "sentence-chunks",
-            query={"keyword_bridge": "off"},
+            query={"keyword_bridge": "off", "keep_leaders": "off"},
             ingest_patch=no_sections,
             about="neither: the sentence chunks alone",
         ),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -14,15 +13,22 @@ from generator.answer_types import (
     holds_identifier,
 )
 from generator.language import abstention_message, detect_language
+from generator.question_names import entity_features, named_things
 from generator.quoting import quotes
 from generator.records import Answer, CitedSentence, Passage, SourceSpan
+from generator.translated_terms import (
+    TranslatedWord,
+    Translations,
+    stems,
+    translated_weight,
+    translated_words,
+)
 from text.lexical import features
 from text.normalize import fold
 
 SentenceScorer = Callable[[str, list[str]], list[float]]
 
 _TERMINALS_END = tuple("。！？.!?")
-_DIGIT = re.compile(r"\d")
 
 
 @dataclass(frozen=True)
@@ -53,6 +59,7 @@ class ExtractiveAnswerer:
         min_chars: int = 6,
         max_chars: int = 240,
         rank_prior: float = 0.2,
+        translations: Translations | None = None,
     ) -> None:
         if max_passages < 1 or min_chars < 1 or max_chars <= min_chars:
             raise ValueError("need max_passages >= 1 and 1 <= min_chars < max_chars")
@@ -64,6 +71,8 @@ class ExtractiveAnswerer:
         # Retrieval's own order is good evidence (fused MRR@5 ≈ 0.85 on dev-ja): passage n gets
         # rank_prior / n on top of its sentence's content score.
         self.rank_prior = rank_prior
+        # Question words' translations (see translated_terms): cross-lingual word overlap.
+        self.translations = translations
 
     def answer(
         self,
@@ -86,9 +95,13 @@ class ExtractiveAnswerer:
         if not candidates or max_sentences < 1:
             return _abstained(language)
 
-        lexical = _lexical_scores(question, candidates, passages)
+        words: list[TranslatedWord] = []
+        if self.translations is not None:
+            present = stems(set().union(*(c.feats for c in candidates)))
+            words = translated_words(question, self.translations, present)
+        lexical = _lexical_scores(question, candidates, passages, words)
         # A second sentence is admitted on its own merit, not on its neighbour's words.
-        own = _lexical_scores(question, candidates, passages, with_context=False)
+        own = _lexical_scores(question, candidates, passages, words, with_context=False)
         semantic: list[float] = [0.0] * len(candidates)
         if scorer is not None:
             texts = [_with_description(candidates, i) for i in range(len(candidates))]
@@ -156,6 +169,7 @@ def _lexical_scores(
     question: str,
     candidates: Sequence[_Candidate],
     passages: Sequence[Passage],
+    translated: Sequence[TranslatedWord],
     with_context: bool = True,
 ) -> list[float]:
     """Share of the question's features each candidate has, rarer features weighing more.
@@ -168,7 +182,7 @@ def _lexical_scores(
     if not q_feats:
         return [0.0] * len(candidates)
     n = len(candidates)
-    entities = _entity_features(question)
+    entities = entity_features(question)
     weights: dict[str, float] = {}
     for f in q_feats:
         df = sum(f in c.feats for c in candidates)
@@ -180,7 +194,7 @@ def _lexical_scores(
 
     def share(feats: frozenset[str], topic: set[str]) -> float:
         matched = sum(w * (0.3 if f in topic else 1.0) for f, w in weights.items() if f in feats)
-        return matched / total
+        return (matched + translated_weight(translated, feats, weights)) / total
 
     scores = []
     for i, c in enumerate(candidates):
@@ -210,7 +224,7 @@ def _entity_focus(
     mentions (another language, say) don't count."""
     titles = [features(p.title) for p in passages]
     present = set().union(*(c.feats for c in candidates), *titles)
-    names = {f for f in _named_things(question) if f in present and not f.isdigit()}
+    names = {f for f in named_things(question) if f in present and not f.isdigit()}
     if not names:
         return [1.0] * len(candidates)
     out = []
@@ -293,26 +307,6 @@ def _in_every_passage(q_feats: set[str], passages: Sequence[Passage]) -> set[str
     for p in passages:
         common &= features(f"{p.title}\n{p.text}")
     return common
-
-
-def _entity_features(question: str) -> set[str]:
-    """Features that look like names or numbers: digits and capitalised Latin words."""
-    ents = {f for f in features(question) if _DIGIT.search(f)}
-    for word in re.findall(r"\b[A-Z][A-Za-z0-9]*\b", question):
-        ents |= features(word)
-    return ents
-
-
-def _named_things(question: str) -> set[str]:
-    """What a question is about by name: its numbers and capitalised or mixed-case words
-    (GPT, upTeX) and, in a Japanese question, any Latin word (bxjsarticle)."""
-    ents = {f for f in features(question) if _DIGIT.search(f)}
-    latin = r"[A-Za-z0-9.+-]*"
-    names = rf"[A-Za-z]{latin}" if detect_language(question) == "ja" else rf"[a-z]*[A-Z]{latin}"
-    for word in re.findall(rf"(?<![A-Za-z0-9]){names}", question):
-        if len(word) > 1:
-            ents |= features(word)
-    return ents
 
 
 def _near_duplicate(a: _Candidate, b: _Candidate) -> bool:

@@ -84,3 +84,32 @@ def normalize_scores(ranking: Sequence[tuple[int, float]]) -> dict[int, float]:
 
 def _sorted(fused: dict[int, float]) -> list[tuple[int, float]]:
     return sorted(fused.items(), key=lambda item: (-item[1], item[0]))
+
+
+def keep_leaders(
+    fused: Sequence[tuple[int, float]], rankings: Sequence[Sequence[tuple[int, float]]], k: int
+) -> list[tuple[int, float]]:
+    """``fused`` with each ranking's first entry inside its top k.
+
+    Fusion rewards agreement: a chunk that one retriever ranks first and the other misses
+    (a Japanese question over an English passage, a term only BM25 knows) loses to chunks
+    both rank middling. A leader outside the top k takes the place of the last entry that is
+    not itself a leader, never the first (the one both agree on most); the order is
+    otherwise kept.
+    """
+    leaders = list(dict.fromkeys(r[0][0] for r in rankings if r))
+    top = list(fused[:k])
+    ids = {chunk_id for chunk_id, _ in top}
+    scores = dict(fused)
+    for leader in leaders:
+        if leader in ids or leader not in scores:
+            continue
+        replaceable = [i for i in range(1, len(top)) if top[i][0] not in leaders]
+        if not replaceable:
+            break
+        dropped = top.pop(replaceable[-1])
+        ids.discard(dropped[0])
+        top.append((leader, scores[leader]))
+        ids.add(leader)
+    rest = [item for item in fused if item[0] not in ids]
+    return top + rest

@@ -4,7 +4,10 @@ Manuals mix languages (a Japanese manual quotes English paragraphs; an English q
 asked of Japanese text), and BM25 matches only the words a question spells. The bridge looks
 up each content word of the question in a bilingual dictionary (and uses unidic's recorded
 English source of katakana loanwords, テーブル -> table) and adds the translations that the
-collection actually holds as alternatives of that word, weighted below it:
+collection actually holds as alternatives of that word, weighted below it. A small glossary
+(retriever/glossary.py) adds what a general dictionary lacks: a manual's other names for the
+word's concept (既定 = デフォルト = default), counted as the word, and a concept the question
+implies without naming it ("何も指定しないと": the default), counted as a translation.
 
 - an alternative never counts more than the word itself would at the same term frequency
   (its weight is capped by the ratio of the word's IDF to the alternative's), and
@@ -23,6 +26,7 @@ from collections.abc import Callable, Iterable, Sequence
 from itertools import pairwise
 from typing import Protocol
 
+from retriever.glossary import implied_concepts, same_concept
 from retriever.keyword_index import TermGroup
 from retriever.tokenizer import JapaneseTokenizer, latin_terms
 
@@ -64,9 +68,11 @@ class KeywordBridge:
         dictionary: BilingualDictionary,
         weight: float,
         max_alternatives: int,
+        glossary: bool,
     ) -> None:
         """`weight` (0 < weight <= 1) is the most a translation counts against the word it
-        translates; `max_alternatives` the most translations kept per word."""
+        translates; `max_alternatives` the most translations kept per word; `glossary` adds
+        the software-manual glossary's names of a word's concept (retriever/glossary.py)."""
         if not 0.0 < weight <= 1.0:
             raise ValueError(f"weight must be in (0, 1], got {weight}")
         if max_alternatives < 1:
@@ -75,6 +81,7 @@ class KeywordBridge:
         self.dictionary = dictionary
         self.weight = weight
         self.max_alternatives = max_alternatives
+        self.glossary = glossary
 
     def translations(self, query: str) -> dict[str, list[tuple[str, ...]]]:
         """Candidate translations (as index terms) per own index term of ``query``."""
@@ -87,23 +94,36 @@ class KeywordBridge:
         terms it holds (KeywordIndex.idf), which drops translations the collection lacks."""
         own = list(dict.fromkeys(self.tokenizer.tokenize(query)))
         candidates = self.translations(query)
-        idfs = idf({t for alts in candidates.values() for alt in alts for t in alt} | set(own))
+        concepts = implied_concepts(query) if self.glossary else []
+        implied = [self._terms(word) for concept in concepts for word in concept]
+        terms = {t for alts in [*candidates.values(), implied] for alt in alts for t in alt}
+        idfs = idf(terms | set(own))
         used = set(own)  # a term scores in one group only
         groups: list[TermGroup] = []
         for term in own:
             group: list[tuple[Sequence[str], float]] = [((term,), 1.0)]
+            synonyms = set(map(self._terms, self._same_concept(term)))
             for alt in candidates.get(term, []):
                 if len(group) > self.max_alternatives:
                     break
                 if used.intersection(alt) or not all(t in idfs for t in alt):
                     continue
-                weight = self.weight
+                # Another name of the same concept counts as the word; a translation less.
+                weight = 1.0 if alt in synonyms else self.weight
                 if term in idfs:  # never above the word itself at the same frequency
                     alt_idf = sum(idfs[t] for t in alt) / len(alt)
                     weight *= min(1.0, idfs[term] / alt_idf)
                 group.append((alt, weight))
             used.update(t for alt, _ in group for t in alt)
             groups.append(group)
+        # A concept the question asks about without naming it ("何も指定しないと": the default).
+        unnamed: list[tuple[Sequence[str], float]] = [
+            (alt, self.weight)
+            for alt in _distinct(implied)
+            if not used.intersection(alt) and all(t in idfs for t in alt)
+        ]
+        if unnamed:
+            groups.append(unnamed)
         return groups
 
     def _english_for_japanese(self, query: str) -> dict[str, list[tuple[str, ...]]]:
@@ -113,7 +133,9 @@ class KeywordBridge:
                 continue
             glosses = [origin] if origin else []
             glosses.extend(self.dictionary.english(term))
-            out[term] = _distinct(tuple(dict.fromkeys(latin_terms(g))) for g in glosses)
+            english = (tuple(dict.fromkeys(latin_terms(g))) for g in glosses)
+            # The glossary's names of the word's concept first: they are the manual's words.
+            out[term] = _distinct([*map(self._terms, self._same_concept(term)), *english])
         return out
 
     def _japanese_for_english(self, query: str) -> dict[str, list[tuple[str, ...]]]:
@@ -126,10 +148,17 @@ class KeywordBridge:
             terms = latin_terms(word)
             alts = out.setdefault(terms[0], [])
             forms = [phrase] if " " in phrase else [terms[0], *_nominal_forms(terms[0])]
+            alts.extend(map(self._terms, self._same_concept(terms[0]) if phrase == word else ()))
             for form in forms:
                 for headword in self.dictionary.japanese(form):
-                    alts.append(tuple(dict.fromkeys(self.tokenizer.tokenize(headword))))
+                    alts.append(self._terms(headword))
         return {word: _distinct(alts) for word, alts in out.items() if alts}
+
+    def _same_concept(self, word: str) -> list[str]:
+        return same_concept(word) if self.glossary else []
+
+    def _terms(self, text: str) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(self.tokenizer.tokenize(text)))
 
 
 def _nominal_forms(word: str) -> list[str]:

@@ -5,7 +5,7 @@ from typing import Literal
 
 from retriever.corpus import Corpus
 from retriever.embedder import Embedder
-from retriever.fusion import reciprocal_rank_fusion, weighted_score_fusion
+from retriever.fusion import keep_leaders, reciprocal_rank_fusion, weighted_score_fusion
 from retriever.indexes import DerivedIndexes
 from retriever.keyword_bridge import KeywordBridge
 from retriever.records import Hit
@@ -26,11 +26,13 @@ class HybridRetriever:
         candidates: int,
         reranker: Reranker | None,
         keyword_bridge: KeywordBridge | None,
+        keep_leaders: bool,
     ) -> None:
         """`fusion` combines the dense and keyword lists ("rrf" by rank, "weighted" by
         normalized score with `dense_weight` on the dense side); each list is `candidates`
         long (at least k), and so is what `reranker`, if any, reorders before the cut.
-        `keyword_bridge` adds Japanese <-> English translations of question words to BM25."""
+        `keyword_bridge` adds Japanese <-> English translations of question words to BM25;
+        `keep_leaders` keeps each list's first candidate in a hybrid top k (no reranker)."""
         if fusion not in ("rrf", "weighted"):
             raise ValueError(f"fusion must be 'rrf' or 'weighted', got {fusion!r}")
         if not 0.0 <= dense_weight <= 1.0:
@@ -45,6 +47,7 @@ class HybridRetriever:
         self.candidates = candidates
         self.reranker = reranker
         self.keyword_bridge = keyword_bridge
+        self.keep_leaders = keep_leaders
 
     def search(
         self,
@@ -78,6 +81,8 @@ class HybridRetriever:
             fused = reciprocal_rank_fusion([dense, keyword])
         else:
             fused = weighted_score_fusion(dense, keyword, self.dense_weight)
+        if mode == "hybrid" and self.keep_leaders and self.reranker is None:
+            fused = keep_leaders(fused, [dense, keyword], k)
         top = fused[: n if self.reranker else k]
         records = self.corpus.chunks_by_ids([cid for cid, _ in top])
         dense_scores, keyword_scores = dict(dense), dict(keyword)

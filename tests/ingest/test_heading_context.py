@@ -69,6 +69,7 @@ def test_a_chunk_is_found_by_its_section_heading(tmp_path, embedder):
         candidates=50,
         reranker=None,
         keyword_bridge=None,
+        keep_leaders=True,
     )
     for name, default in (("checkpoint_timeout", "five"), ("wal_writer_delay", "200")):
         hits = retriever.search(f"What is the default of {name}?", 10)

@@ -1,6 +1,11 @@
 import pytest
 
-from retriever.fusion import normalize_scores, reciprocal_rank_fusion, weighted_score_fusion
+from retriever.fusion import (
+    keep_leaders,
+    normalize_scores,
+    reciprocal_rank_fusion,
+    weighted_score_fusion,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -69,3 +74,17 @@ def test_normalization_uses_a_zero_floor_not_the_list_minimum() -> None:
     # A repeated id keeps its first (best-ranked) score.
     assert normalize_scores([(1, 2.0), (1, 9.0)]) == {1: 1.0}
     assert normalize_scores([]) == {}
+
+
+def test_keep_leaders_puts_each_lists_first_in_the_top_k() -> None:
+    dense = [(1, 0.9), (2, 0.8), (3, 0.7), (4, 0.6)]
+    keyword = [(9, 12.0), (2, 5.0), (3, 4.0), (1, 3.0)]  # 9: only BM25 knows the term
+    fused = reciprocal_rank_fusion([dense, keyword])
+    assert [c for c, _ in fused[:3]] == [2, 1, 3]
+    kept = keep_leaders(fused, [dense, keyword], 3)
+    assert [c for c, _ in kept[:3]] == [2, 1, 9]  # 9 takes the last place, 1 (a leader) stays
+    assert sorted(c for c, _ in kept) == sorted(c for c, _ in fused)  # nothing lost or doubled
+    assert keep_leaders(fused, [dense, keyword], 10) == fused  # already inside
+    assert keep_leaders(fused, [dense, []], 3) == fused[:3] + fused[3:]
+    assert keep_leaders([], [[], []], 5) == []
+    assert keep_leaders(fused, [dense, keyword], 1) == fused  # the first place is not given up

@@ -64,6 +64,7 @@ def stack(tmp_path, embedder):
         candidates=50,
         reranker=None,
         keyword_bridge=None,
+        keep_leaders=True,
     )
     return corpus, indexes, retriever, ids
 
@@ -102,7 +103,10 @@ def test_keyword_bridge_lets_bm25_answer_across_languages(stack):
         dense_weight=0.5,
         candidates=50,
         reranker=None,
-        keyword_bridge=KeywordBridge(JapaneseTokenizer(), jmdict, weight=0.5, max_alternatives=4),
+        keyword_bridge=KeywordBridge(
+            JapaneseTokenizer(), jmdict, weight=0.5, max_alternatives=4, glossary=True
+        ),
+        keep_leaders=True,
     )
     question = "When was the lighthouse first lit?"
     assert plain.search(question, 3, mode="keyword") == []
@@ -154,3 +158,16 @@ def test_reranker_seam_reorders(stack):
 def test_vectors_are_normalized(embedder):
     v = embedder.encode_queries(["テスト", "test"])
     assert np.allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-4)
+
+
+def test_each_retrievers_first_candidate_is_kept_in_the_top_k(stack, monkeypatch):
+    _, indexes, retriever, _ = stack
+    chunks = sorted(c.id for c in retriever.corpus.chunks_by_ids(range(1, 100)).values())
+    a, b, c, d = chunks[:4]
+    # Fixed lists on the real corpus: `a` is first for FAISS alone, `d` for BM25 alone.
+    monkeypatch.setattr(indexes, "dense_search", lambda *_: [(a, 0.9), (b, 0.8), (c, 0.7)])
+    monkeypatch.setattr(indexes, "keyword_search", lambda *_: [(d, 9.0), (b, 5.0), (c, 4.0)])
+    assert [h.chunk.id for h in retriever.search("q", 2)] == [b, a]  # never in place of b
+    assert [h.chunk.id for h in retriever.search("q", 3)] == [b, a, d]
+    retriever.keep_leaders = False
+    assert [h.chunk.id for h in retriever.search("q", 2)] == [b, c]

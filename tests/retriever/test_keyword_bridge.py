@@ -28,7 +28,7 @@ def tokenizer() -> JapaneseTokenizer:
 def bridge(tokenizer: JapaneseTokenizer) -> KeywordBridge:
     jmdict = JmdictDictionary.installed()
     assert jmdict is not None, "jamdict-data is a dependency of kotae"
-    return KeywordBridge(tokenizer, jmdict, weight=0.5, max_alternatives=4)
+    return KeywordBridge(tokenizer, jmdict, weight=0.5, max_alternatives=4, glossary=True)
 
 
 @pytest.fixture(scope="module")
@@ -102,6 +102,50 @@ def test_a_chunk_holding_word_and_translation_gains_nothing_from_the_translation
 def test_bad_settings_fail_at_construction(tokenizer) -> None:
     jmdict = JmdictDictionary.installed()
     with pytest.raises(ValueError):
-        KeywordBridge(tokenizer, jmdict, weight=1.5, max_alternatives=4)
+        KeywordBridge(tokenizer, jmdict, weight=1.5, max_alternatives=4, glossary=True)
     with pytest.raises(ValueError):
-        KeywordBridge(tokenizer, jmdict, weight=0.5, max_alternatives=0)
+        KeywordBridge(tokenizer, jmdict, weight=0.5, max_alternatives=0, glossary=True)
+
+
+def test_the_glossary_names_a_concept_the_dictionary_does_not_link(tokenizer, bridge) -> None:
+    # JMdict glosses 既定 "predetermined" and "default" 滞納; manuals write デフォルト/default.
+    index = KeywordIndex(tokenizer.tokenize)
+    chunks = ["デフォルトの入力言語はオランダ語です。", "入力言語の一覧。", "既定"]
+    chunks += ["The default is 128 megabytes.", "言語の設定。"]
+    index.add_many(enumerate(chunks, 1))
+    groups = bridge.expand("既定の入力言語は何語ですか？", index.idf)
+    named = alternatives(groups, "既定")
+    assert named[("デフォルト",)] == pytest.approx(1.0)  # another name counts as the word
+    assert named[("default",)] == pytest.approx(1.0)
+    assert index.search_groups(groups, 5)[0][0] == 1
+    english = alternatives(bridge.expand("What is the default?", index.idf), "default")
+    assert ("デフォルト",) in english and ("既定",) in english
+
+
+def test_a_default_implied_but_not_named_is_looked_for(tokenizer, bridge) -> None:
+    index = KeywordIndex(tokenizer.tokenize)
+    index.add_many(
+        [(1, "ログレベル PROGRESS (デフォルト)"), (2, "ログレベル DEBUG"), (3, "その他")]
+    )
+    for question in (
+        "ログレベルを何も指定しないとどうなりますか？",
+        "If I don't give a log level?",
+    ):
+        groups = bridge.expand(question, index.idf)
+        implied = groups[-1]
+        assert (("デフォルト",), 0.5) in implied  # weighted as a translation: it is a guess
+        hits = index.search_groups(groups, 5)
+        assert hits[0][0] == 1 and len(hits) >= 2
+    plain = bridge.expand("ログレベルを指定するには？", index.idf)
+    assert not any(("デフォルト",) in dict(g) for g in plain)
+
+
+def test_the_glossary_can_be_switched_off(tokenizer) -> None:
+    jmdict = JmdictDictionary.installed()
+    plain = KeywordBridge(tokenizer, jmdict, weight=0.5, max_alternatives=4, glossary=False)
+    index = KeywordIndex(tokenizer.tokenize)
+    index.add_many([(1, "デフォルト"), (2, "既定"), (3, "default")])
+    assert ("デフォルト",) not in alternatives(plain.expand("既定の値", index.idf), "既定")
+    assert len(plain.expand("何も指定しないと", index.idf)) == len(
+        tokenizer.tokenize("何も指定しないと")
+    )

@@ -52,14 +52,15 @@ def _has_jpn() -> bool:
     return any((d / "jpn.traineddata").is_file() for d in tessdata)
 
 
-def page_image(lines: list[str]) -> Image.Image:
-    """An A4 page at 300 dpi with ``lines`` in 10 pt IPA Gothic, black on white."""
+def page_image(lines: list[str], font_path: Path = IPA_GOTHIC) -> Image.Image:
+    """An A4 page at 300 dpi with up to 36 ``lines`` of 44 full-width characters in a 10 pt
+    font (IPA Gothic), black on white."""
     image = Image.new("L", (2480, 3508), 255)
     draw = ImageDraw.Draw(image)
     # Tests that do not OCR the page run without the font (need_ocr() checks it).
     font = (
-        ImageFont.truetype(str(IPA_GOTHIC), 42)
-        if IPA_GOTHIC.is_file()
+        ImageFont.truetype(str(font_path), 42)
+        if font_path.is_file()
         else ImageFont.load_default(42)
     )
     for row, line in enumerate(lines):
@@ -67,9 +68,9 @@ def page_image(lines: list[str]) -> Image.Image:
     return image
 
 
-def scanned_pdf(pages: list[list[str]]) -> bytes:
+def scanned_pdf(pages: list[list[str]], font_path: Path = IPA_GOTHIC) -> bytes:
     """A PDF of page images only: no text layer at all."""
-    images = [page_image(lines) for lines in pages]
+    images = [page_image(lines, font_path) for lines in pages]
     out = io.BytesIO()
     images[0].save(out, "PDF", resolution=DPI, save_all=True, append_images=images[1:])
     return out.getvalue()

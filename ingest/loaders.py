@@ -66,7 +66,8 @@ class LoadedDocument:
 
     ``pages`` has one entry per PDF page (page number = index + 1, empty pages kept as "")
     and a single entry for other formats. ``headings`` are in reading order. ``warnings``
-    names what was left out of a file that loaded ("page 3: text layer unreadable, skipped").
+    names what was left out of a file that loaded ("page 3: text layer unreadable, skipped") and
+    how many pages OCR read.
     """
 
     title: str

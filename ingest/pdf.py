@@ -1,4 +1,4 @@
-"""PDF text extraction with pypdf, one string per page."""
+"""PDF text extraction with pypdf, one string per page; pages without usable text go to OCR."""
 
 import io
 import logging
@@ -55,8 +55,8 @@ _route_pypdf_logs()
 
 @dataclass(frozen=True)
 class PdfText:
-    """A PDF's text: one string per page ("" for an empty or skipped page), what was skipped,
-    and its outline (bookmarks) as headings."""
+    """A PDF's text: one string per page ("" for an empty or skipped page), what was skipped
+    and how many pages OCR read, and its outline (bookmarks) as headings."""
 
     title: str | None
     pages: list[str]

@@ -37,7 +37,8 @@ class FileOutcome:
     chunks: int = 0
     reason: str | None = None
     document_id: int | None = None
-    # What was left out of a file that was ingested ("page 3: text layer unreadable, skipped").
+    # What was left out of a file that was ingested ("page 3: text layer unreadable, skipped"),
+    # and how many pages OCR read.
     warnings: tuple[str, ...] = ()
 
 

@@ -4,6 +4,7 @@ failures): scans are read, readable text layers kept, a failing page costs only 
 import io
 import os
 import stat
+import threading
 import unicodedata
 from pathlib import Path
 
@@ -16,11 +17,17 @@ from ingest.errors import LoadError
 from ingest.loaders import load_bytes
 from ingest.ocr import INSTALL_COMMAND, OcrUnavailable, TesseractOcr
 from ingest.pdf_ocr import ocr_pages, render_scale
+from ingest.pipeline import IngestPipeline
+from ingest.records import FileInput, IngestInterrupted
+from retriever.corpus import Corpus
+from tests.conftest import migrate
 from tests.ingest.limits import LIMITS
 from tests.ingest.scans import SCAN_PAGES, need_ocr, scanned_pdf
+from tests.ingest.test_staged_ingest import CountingEmbedder
 from tests.ingest.test_unreadable_pdf import ENGLISH, MOJIBAKE, broken_font_pdf
 from text.readability import is_readable
 
+MB = 1024 * 1024
 TESSERACT = TesseractOcr("jpn", page_timeout_s=120)
 MISSING = OcrUnavailable(f"Tesseract is not installed; install it with: {INSTALL_COMMAND}")
 
@@ -176,3 +183,29 @@ def test_tesseract_found_on_path_or_not(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setenv("PATH", os.devnull)
     problem = tesseract_problem("jpn")
     assert problem == f"Tesseract is not installed; install it with: {INSTALL_COMMAND}"
+
+
+@pytest.mark.integration
+def test_a_stop_interrupts_ocr_between_pages(tmp_path: Path) -> None:
+    """A shutdown does not wait for the OCR of a long scan: the next page raises, none is read."""
+    stop = threading.Event()
+    recorder = _Recorder()
+    pipeline = IngestPipeline(
+        Corpus(migrate(f"sqlite:///{tmp_path / 'kotae.db'}")),
+        CountingEmbedder(),  # type: ignore[arg-type]
+        chunk_tokens=100,
+        overlap_tokens=0,
+        embed_batch_chunks=10,
+        max_file_bytes=10 * MB,
+        max_text_chars=10 * MB,
+        max_unzipped_bytes=10 * MB,
+        ocr=recorder,
+    )
+    scan = FileInput("scan.pdf", "scan.pdf", scanned_pdf(SCAN_PAGES))
+    assert pipeline.ingest_files([scan], 1, stop=stop).files[0].outcome == "added"
+    assert len(recorder.sizes) == 2
+    stop.set()
+    again = FileInput("again.pdf", "again.pdf", scanned_pdf(SCAN_PAGES[::-1]))
+    with pytest.raises(IngestInterrupted, match="stopped during OCR"):
+        pipeline.ingest_files([again], 1, stop=stop)
+    assert len(recorder.sizes) == 2

@@ -36,7 +36,7 @@ ingest_key() {
         find ingest text retriever app/settings.py app/kotae.py app/ingesting.py \
             app/model_files.py app/ocr_setup.py pyproject.toml \
             -type f \( -name '*.py' -o -name '*.toml' \) -print0 | sort -z | xargs -0 sha256sum
-        tesseract --version 2>&1 | head -n 1
+        (tesseract --version 2>&1 || true) | sed -n 1p # what OCR made of the scanned PDFs
     } | sha256sum | cut -c1-16
 }
 

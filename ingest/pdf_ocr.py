@@ -19,6 +19,10 @@ _DPI = 300
 _MAX_PIXELS = 24_000_000
 # Tesseract refuses images over 32767 pixels a side; a long strip is scaled down to this.
 _MAX_SIDE = 12_000
+# PDFium decodes a page's images whole, whatever the output size: a 1.5 MB file holding a
+# 40000 x 40000 grey image took 1.8 GB. Pages whose images hold more pixels than this are not
+# rendered (a 600 dpi A3 scan holds 70 million).
+_MAX_IMAGE_PIXELS = 150_000_000
 # PDFium is not thread-safe, and several ingests may run in one process.
 _pdfium_lock = threading.Lock()
 
@@ -89,6 +93,13 @@ def _render(document: pdfium.PdfDocument, number: int) -> bytes | None:
         try:
             if pdfium_c.FPDFPage_CountObjects(page.raw) == 0:
                 return None
+            images = page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE])
+            pixels = sum(math.prod(image.get_px_size()) for image in images)
+            if pixels > _MAX_IMAGE_PIXELS:
+                raise ValueError(
+                    f"its images hold {pixels:,} pixels, over the {_MAX_IMAGE_PIXELS:,} "
+                    "a page may hold"
+                )
             width, height = page.get_size()
             bitmap = page.render(scale=render_scale(width, height), grayscale=True)
             image = bitmap.to_pil()

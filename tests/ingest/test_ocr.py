@@ -6,6 +6,7 @@ import os
 import stat
 import threading
 import unicodedata
+import zlib
 from pathlib import Path
 
 import pypdfium2 as pdfium
@@ -209,3 +210,42 @@ def test_a_stop_interrupts_ocr_between_pages(tmp_path: Path) -> None:
     with pytest.raises(IngestInterrupted, match="stopped during OCR"):
         pipeline.ingest_files([again], 1, stop=stop)
     assert len(recorder.sizes) == 2
+
+
+def image_bomb_pdf(side: int) -> bytes:
+    """One A4 page drawing a side x side 1-bit image of zeros: a few hundred KB compressed."""
+    squeezer = zlib.compressobj(9)
+    row = bytes((side + 7) // 8)
+    data = b"".join(squeezer.compress(row) for _ in range(side)) + squeezer.flush()
+    content = b"q 595 0 0 842 0 0 cm /Im1 Do Q"
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [4 0 R] /Count 1 >>",
+        b"<< /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceGray "
+        b"/BitsPerComponent 1 /Filter /FlateDecode /Length %d >>\nstream\n%s\nendstream"
+        % (side, side, len(data), data),
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
+        b"/Resources << /XObject << /Im1 3 0 R >> >> /Contents 5 0 R >>",
+        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(content), content),
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 6\n0000000000 65535 f \n" + b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size 6 /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % xref
+    return bytes(out)
+
+
+@pytest.mark.unit
+def test_a_page_of_huge_images_is_not_rendered() -> None:
+    # PDFium would decode the 1.6 billion pixels whole, whatever the render size.
+    recorder = _Recorder()
+    read = ocr_pages(image_bomb_pdf(40_000), [1], recorder)
+    assert recorder.sizes == []
+    assert read.failures == {
+        1: "OCR failed (its images hold 1,600,000,000 pixels, over the 150,000,000 a page may hold)"
+    }
+    assert ocr_pages(image_bomb_pdf(2_000), [1], recorder).texts == {1: "読めた"}

@@ -19,9 +19,9 @@ _DPI = 300
 _MAX_PIXELS = 24_000_000
 # Tesseract refuses images over 32767 pixels a side; a long strip is scaled down to this.
 _MAX_SIDE = 12_000
-# PDFium decodes a page's images whole, whatever the output size: a 1.5 MB file holding a
-# 40000 x 40000 grey image took 1.8 GB. Pages whose images hold more pixels than this are not
-# rendered (a 600 dpi A3 scan holds 70 million).
+# PDFium decodes a page's images whole, whatever the output size: a file of a few hundred KB
+# may hold a 40000 x 40000 image, 1.6 GB decoded. Pages whose images hold more pixels than this
+# are not rendered (a 600 dpi A3 scan holds 70 million).
 _MAX_IMAGE_PIXELS = 150_000_000
 # PDFium is not thread-safe, and several ingests may run in one process.
 _pdfium_lock = threading.Lock()
@@ -65,6 +65,7 @@ def ocr_pages(data: bytes, numbers: Sequence[int], ocr: PageOcr) -> OcrPages:
                 result.texts.clear()
                 result.failures.clear()
                 break
+            # PdfiumError too for a page PDFium cannot load (it may see fewer than pypdf did).
             except (OcrError, pdfium.PdfiumError, ValueError) as exc:
                 result.failures[number] = f"OCR failed ({exc})"
     finally:

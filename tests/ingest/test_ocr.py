@@ -175,6 +175,10 @@ def test_a_pdf_pdfium_cannot_open_fails_its_pages_not_the_caller() -> None:
     read = ocr_pages(b"%PDF-1.4 not really", [1, 2], _Recorder())
     assert set(read.failures) == {1, 2}
     assert "PDFium cannot open" in read.failures[1]
+    # A page PDFium does not see (a damaged file may have fewer pages for it than for pypdf).
+    read = ocr_pages(scanned_pdf(SCAN_PAGES[:1]), [1, 3], _Recorder())
+    assert read.texts == {1: "読めた"}
+    assert read.failures == {3: "OCR failed (Failed to load page.)"}
 
 
 @pytest.mark.unit

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The quality gate: `kotae eval` on dev-manuals and dev-ja (../shared/eval), failing CI when
 # recall@5 drops below the values below. The dev-manuals corpus is fetched from Debian's archive
-# once (needs root and apt; ../shared/corpus/fetch-dev-manuals.sh) and each corpus is ingested
-# once into a data dir kept in the cache, keyed by a hash of the code and defaults that decide
+# once (needs root and apt; .ci/dev-corpus.sh), Tesseract installed (.ci/tesseract.sh: its
+# scanned-looking TeX manuals are read by OCR) and each corpus is ingested once into a data dir
+# kept in the cache, keyed by a hash of the code, defaults and Tesseract version that decide
 # what ingest stores, so a change to them re-ingests and anything else reuses it.
 #
 #   usage: .ci/eval.sh [dev-manuals] [dev-ja]     (default both)
@@ -20,6 +21,7 @@ MIN_RECALL_DEV_JA=1.0
 SHARED=$(cd .. && pwd)/shared
 CACHE=${KOTAE_CI_CACHE:-$HOME/.cache/kotae-ci}
 mkdir -p "$CACHE"
+bash .ci/tesseract.sh
 
 fail() {
     echo "eval gate: FAILED: $*" >&2
@@ -30,10 +32,12 @@ kotae() { python3 -c 'from app.cli import main; main()' "$@"; }
 
 # What ingest stores depends on these; anything else (search, answers) needs no re-ingest.
 ingest_key() {
-    find ingest text retriever app/settings.py app/kotae.py app/ingesting.py \
-        app/model_files.py pyproject.toml \
-        -type f \( -name '*.py' -o -name '*.toml' \) -print0 | sort -z | xargs -0 sha256sum |
-        sha256sum | cut -c1-16
+    {
+        find ingest text retriever app/settings.py app/kotae.py app/ingesting.py \
+            app/model_files.py app/ocr_setup.py pyproject.toml \
+            -type f \( -name '*.py' -o -name '*.toml' \) -print0 | sort -z | xargs -0 sha256sum
+        (tesseract --version 2>&1 || true) | sed -n 1p # what OCR made of the scanned PDFs
+    } | sha256sum | cut -c1-16
 }
 
 KEY=$(ingest_key)
@@ -45,8 +49,8 @@ data_dir() {
         rm -rf "$dir" "$CACHE/data-$1-"* # an interrupted ingest, or one of older code
         echo "eval gate: ingesting $2 into $dir" >&2
         local rc=0
-        # Progress to stderr; exit 1 is files that failed (the unreadable PDFs are expected to),
-        # which the recall gate judges; 2 and 3 are Kotae not working at all.
+        # Progress to stderr; exit 1 is files that failed, which the recall gate judges; 2 and 3
+        # are Kotae not working at all.
         KOTAE_DATA_DIR=$dir kotae ingest "$2" >&2 || rc=$?
         [ "$rc" -le 1 ] || fail "ingest of $2 exited $rc"
         touch "$dir/.ingested"
@@ -73,11 +77,7 @@ sets=("$@")
 for name in "${sets[@]}"; do
     case $name in
     dev-manuals)
-        corpus=$CACHE/dev-manuals-corpus
-        bash "$SHARED/corpus/fetch-dev-manuals.sh" "$corpus" >/dev/null ||
-            fail "could not fetch the dev-manuals corpus with $SHARED/corpus/fetch-dev-manuals.sh" \
-                "(it needs root, apt-get and Debian's package archive; its messages are above)." \
-                "The gate does not skip: fix the fetch or run it by hand into $corpus."
+        corpus=$(bash .ci/dev-corpus.sh) || fail "no dev-manuals corpus (see above)"
         gate dev-manuals "$SHARED/eval/dev-manuals.jsonl" "$corpus" "$MIN_RECALL_DEV_MANUALS"
         ;;
     dev-ja)

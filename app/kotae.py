@@ -14,6 +14,7 @@ from app.database import upgrade_database
 from app.documents import DocumentService
 from app.ingesting import IngestService
 from app.model_files import embedding_model_path, query_encoder_for
+from app.ocr_setup import choose_ocr
 from app.queueing import QueueService
 from app.searching import SearchService
 from app.settings import Settings
@@ -218,6 +219,7 @@ class Kotae:
             max_text_chars=s.resolved_max_text_chars,
             max_unzipped_bytes=s.resolved_max_unzipped_bytes,
             embed_batch_chunks=s.ingest_batch_chunks,
+            ocr=choose_ocr(s.ocr, s.ocr_languages, s.ocr_page_timeout),
         )
 
     @part

@@ -84,6 +84,12 @@ class Settings(BaseSettings):
     reranker_model: Path | None = None
     # FAISS on the GPU: unset = when FAISS sees one.
     faiss_gpu: bool | None = None
+    # PDF pages without a usable text layer (scans, fonts that extract as mojibake) are read by
+    # Tesseract: "auto" when it is installed with the languages below ("jpn+jpn_vert" reads
+    # vertical text too, at about three times the time), "off" leaves them out.
+    ocr: Literal["auto", "off"] = "auto"
+    ocr_languages: str = Field(default="jpn", pattern=r"^[A-Za-z_]+(\+[A-Za-z_]+)*$")
+    ocr_page_timeout: float = Field(default=120.0, gt=0)
     # How often a search first looks for changes other processes made (ingest, deletes).
     index_poll_interval: float = Field(default=0.5, ge=0.0)
 

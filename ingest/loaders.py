@@ -8,6 +8,7 @@ from ingest.archive import ArchiveLimits
 from ingest.docx import read_docx
 from ingest.errors import FileTooLargeError, LoadError, UnsupportedFileError
 from ingest.html import decode_html, read_html
+from ingest.ocr import NO_OCR, PageOcr
 from ingest.pdf import read_pdf
 from ingest.sections import Heading
 from ingest.text import (
@@ -65,7 +66,8 @@ class LoadedDocument:
 
     ``pages`` has one entry per PDF page (page number = index + 1, empty pages kept as "")
     and a single entry for other formats. ``headings`` are in reading order. ``warnings``
-    names what was left out of a file that loaded ("page 3: text layer unreadable, skipped").
+    names what was left out of a file that loaded ("page 3: text layer unreadable, skipped") and
+    how many pages OCR read.
     """
 
     title: str
@@ -85,8 +87,11 @@ def load_path(path: pathlib.Path, limits: LoadLimits) -> LoadedDocument:
     return load_bytes(data, path.name, limits)
 
 
-def load_bytes(data: bytes, filename: str, limits: LoadLimits) -> LoadedDocument:
-    """Load a file's bytes; ``filename`` gives the suffix and the fallback title.
+def load_bytes(
+    data: bytes, filename: str, limits: LoadLimits, ocr: PageOcr = NO_OCR
+) -> LoadedDocument:
+    """Load a file's bytes; ``filename`` gives the suffix and the fallback title, ``ocr`` reads
+    PDF pages without usable text.
 
     Raises UnsupportedFileError for unknown or binary content, LoadError for empty, damaged,
     encrypted or text-less files, and refuses (FileTooLargeError, LoadError) a file that expands
@@ -97,7 +102,10 @@ def load_bytes(data: bytes, filename: str, limits: LoadLimits) -> LoadedDocument
     if not data:
         raise LoadError("empty file")
     stem = pathlib.PurePath(filename).stem or filename or "untitled"
-    document = _LOADERS[mime](data, stem, limits)
+    if mime == PDF_MIME:
+        document = _load_pdf(data, stem, limits, ocr)
+    else:
+        document = _LOADERS[mime](data, stem, limits)
     check_text_size(document.pages, limits.max_text_chars, mime)
     if not any(page.strip() for page in document.pages):
         raise LoadError("no text content")
@@ -138,8 +146,8 @@ def _is_docx(data: bytes) -> bool:
     return b"word/document.xml" in data
 
 
-def _load_pdf(data: bytes, stem: str, limits: LoadLimits) -> LoadedDocument:
-    pdf = read_pdf(data, limits.max_text_chars)
+def _load_pdf(data: bytes, stem: str, limits: LoadLimits, ocr: PageOcr) -> LoadedDocument:
+    pdf = read_pdf(data, limits.max_text_chars, ocr)
     return LoadedDocument(
         _clean_title(pdf.title, stem),
         PDF_MIME,
@@ -178,7 +186,6 @@ def _load_docx(data: bytes, stem: str, limits: LoadLimits) -> LoadedDocument:
 
 
 _LOADERS: dict[str, Callable[[bytes, str, LoadLimits], LoadedDocument]] = {
-    PDF_MIME: _load_pdf,
     TEXT_MIME: _load_text,
     MARKDOWN_MIME: _load_markdown,
     HTML_MIME: _load_html,

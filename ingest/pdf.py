@@ -1,4 +1,4 @@
-"""PDF text extraction with pypdf, one string per page."""
+"""PDF text extraction with pypdf, one string per page; pages without usable text go to OCR."""
 
 import io
 import logging
@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from pypdf import PasswordType, PdfReader
 
 from ingest.errors import FileTooLargeError, LoadError
+from ingest.ocr import NO_OCR, PageOcr
 from ingest.pdf_content import ContentMeter
+from ingest.pdf_ocr import OcrPages, ocr_pages
 from ingest.pdf_outline import read_outline
 from ingest.sections import Heading
 from text.readability import is_readable
@@ -53,8 +55,8 @@ _route_pypdf_logs()
 
 @dataclass(frozen=True)
 class PdfText:
-    """A PDF's text: one string per page ("" for an empty or skipped page), what was skipped,
-    and its outline (bookmarks) as headings."""
+    """A PDF's text: one string per page ("" for an empty or skipped page), what was skipped
+    and how many pages OCR read, and its outline (bookmarks) as headings."""
 
     title: str | None
     pages: list[str]
@@ -62,16 +64,17 @@ class PdfText:
     headings: tuple[Heading, ...]
 
 
-def read_pdf(data: bytes, max_chars: int) -> PdfText:
+def read_pdf(data: bytes, max_chars: int, ocr: PageOcr = NO_OCR) -> PdfText:
     """Extract the title and the text of each page from PDF bytes.
 
     The title is the metadata title, else the first non-empty line of readable text, else None.
-    A page whose text cannot be extracted, or whose text layer is unreadable (a font without a
-    correct Unicode map extracts as mojibake), is kept empty so that the page numbers of the
-    others stay right, with a warning naming it.
-    Raises LoadError for non-PDF content, truncated, corrupt, encrypted and image-only PDFs and
-    PDFs with no readable page; FileTooLargeError as soon as the text passes ``max_chars``
-    (compressed page content can expand far beyond the file's size).
+    A page with no text, or whose text cannot be extracted, or whose text layer is unreadable
+    (a font without a correct Unicode map extracts as mojibake), is read by ``ocr``; a readable
+    text layer is kept. A page OCR cannot read is kept empty so that the page numbers of the
+    others stay right, with a warning naming it; a warning also counts the pages OCR read.
+    Raises LoadError for non-PDF content, truncated, corrupt and encrypted PDFs and PDFs with
+    no readable page (the reason says why OCR could not help); FileTooLargeError as soon as the
+    text passes ``max_chars`` (compressed page content can expand far beyond the file's size).
     """
     if b"%PDF-" not in data[:_HEADER_WINDOW]:
         raise LoadError(f"not a PDF: {_describe(data)}")
@@ -124,27 +127,62 @@ def read_pdf(data: bytes, max_chars: int) -> PdfText:
             )
     if len(failures) == len(pages):
         raise LoadError(f"corrupt PDF: {failures[0]}")
-    if not any(page.strip() for page in pages):
-        raise LoadError("no extractable text (image-only PDF?)")
-    unreadable = _drop_unreadable(pages)
-    skipped.update((number, "text layer unreadable") for number in unreadable)
-    if not any(page.strip() for page in pages):
-        with_text = "" if len(unreadable) == len(pages) else " with text"
-        raise LoadError(
-            f"text layer unreadable on every page{with_text} ({len(unreadable)} of "
-            f"{len(pages)} pages; a font without a Unicode map?); OCR is not supported yet"
-        )
-    warnings = tuple(f"page {n}: {why}, skipped" for n, why in sorted(skipped.items()))
-    title = _title(reader) or _first_line(pages)
-    return PdfText(title, pages, warnings, tuple(read_outline(reader)))
-
-
-def _drop_unreadable(pages: list[str]) -> list[int]:
-    """Empty the pages whose text is mojibake, in place; return their numbers."""
     unreadable = [n for n, text in enumerate(pages, start=1) if not is_readable(text)]
     for number in unreadable:
+        skipped[number] = "text layer unreadable"
+    # Pages with no text may be scans: OCR reads them, and those the text layer failed on.
+    blank = [n for n, text in enumerate(pages, start=1) if not text.strip() and n not in skipped]
+    needs_ocr = sorted([*skipped, *blank])
+    read = ocr_pages(data, needs_ocr, ocr)
+    for number, text in read.texts.items():
+        pages[number - 1] = text
+        if text.strip():
+            skipped.pop(number, None)
+        elif number in skipped:
+            skipped[number] += "; OCR found no text"
+    for number, why in read.failures.items():
+        if number in skipped:
+            skipped[number] += f"; {why}"
+        else:
+            skipped[number] = why
+    for number in skipped:
         pages[number - 1] = ""
-    return unreadable
+    if sum(len(page) for page in pages) > max_chars:
+        raise FileTooLargeError(
+            f"PDF refused: its text is over the limit of {max_chars:,} characters"
+        )
+    if not any(page.strip() for page in pages):
+        raise LoadError(_why_no_text(len(pages), unreadable, read))
+    warnings = [f"page {n}: {why}, skipped" for n, why in sorted(skipped.items())]
+    if read.unavailable:
+        warnings.insert(0, f"pages without usable text were not read by OCR: {read.unavailable}")
+    if read.texts:
+        warnings.insert(0, f"OCR read {_count(len(read.texts))} in {read.seconds:.0f} s")
+    title = _title(reader) or _first_line(pages)
+    return PdfText(title, pages, tuple(warnings), tuple(read_outline(reader)))
+
+
+def _why_no_text(total: int, unreadable: list[int], read: OcrPages) -> str:
+    """Why a PDF has no page with text, and what OCR could or could not do about it."""
+    if not unreadable:
+        layer = "no text layer (image-only PDF?)"
+    else:
+        with_text = "" if len(unreadable) == total else " with text"
+        layer = (
+            f"text layer unreadable on every page{with_text} ({len(unreadable)} of "
+            f"{total} pages; a font without a Unicode map?)"
+        )
+    if read.unavailable:
+        return f"{layer}; {read.unavailable}"
+    if read.failures:
+        return f"{layer}; {next(iter(read.failures.values()))}"
+    if not read.texts and not unreadable:
+        return "no text: nothing is drawn on any page"
+    return f"{layer}; OCR found no text"
+
+
+def _count(pages: int) -> str:
+    return f"{pages} page" if pages == 1 else f"{pages} pages"
 
 
 def _decrypt_without_password(reader: PdfReader) -> bool:

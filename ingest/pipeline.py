@@ -15,6 +15,7 @@ from ingest.chunking import chunk_pages
 from ingest.errors import FileTooLargeError, IngestError, UnsupportedFileError
 from ingest.files import discover, read_files
 from ingest.loaders import SUPPORTED_SUFFIXES, LoadLimits, check_text_size, load_bytes
+from ingest.ocr import PageOcr
 from ingest.records import (
     TEXT_VERSION,
     FileInput,
@@ -53,6 +54,7 @@ class IngestPipeline:
         embed_batch_chunks: int,
         max_text_chars: int,
         max_unzipped_bytes: int,
+        ocr: PageOcr,
     ) -> None:
         self.corpus = corpus
         self.embedder = embedder
@@ -63,6 +65,7 @@ class IngestPipeline:
         self.embed_batch_chunks = max(1, embed_batch_chunks)
         self.load_limits = LoadLimits(max_text_chars, ArchiveLimits(max_unzipped_bytes))
         self.staged = StagedIngest(corpus, embedder, self.embed_batch_chunks)
+        self.ocr = ocr
 
     def ingest_paths(
         self,
@@ -150,7 +153,8 @@ class IngestPipeline:
             if len(item.data) > self.max_file_bytes:
                 limit = human_size(self.max_file_bytes)
                 raise FileTooLargeError(f"file is over the {limit} limit")
-            document = load_bytes(item.data, item.name, self.load_limits)
+            ocr = _StoppableOcr(self.ocr, stop) if stop else self.ocr
+            document = load_bytes(item.data, item.name, self.load_limits, ocr)
             pages = [normalize_text(page) for page in document.pages]
             # NFKC can lengthen text (one ﷺ becomes 18 characters): check what gets indexed.
             check_text_size(pages, self.load_limits.max_text_chars, document.mime)
@@ -215,6 +219,20 @@ class IngestPipeline:
                 )
             )
         return outcomes
+
+
+class _StoppableOcr:
+    """OCR that raises IngestInterrupted once `stop` is set: a scan of hundreds of pages takes
+    many minutes, which a shutdown must not wait."""
+
+    def __init__(self, ocr: PageOcr, stop: StopSignal) -> None:
+        self.ocr = ocr
+        self.stop = stop
+
+    def read(self, png: bytes) -> str:
+        if self.stop.is_set():
+            raise IngestInterrupted("stopped during OCR")
+        return self.ocr.read(png)
 
 
 def _stoppable(count_tokens: Callable[[str], int], stop: StopSignal | None) -> Callable[[str], int]:

@@ -12,7 +12,8 @@ from retriever.records import NewDocument
 # of the same file (even unchanged) and by `kotae reindex --reembed`.
 #   1: sentence chunks. 2: heading paths as chunk context, sections (and slides) as chunk
 #   bounds, no HTML navigation, unreadable PDF pages skipped, spaced identifiers repaired.
-TEXT_VERSION = 2
+#   3: PDF pages without a usable text layer read by OCR.
+TEXT_VERSION = 3
 
 
 class IngestInterrupted(Exception):
@@ -36,7 +37,8 @@ class FileOutcome:
     chunks: int = 0
     reason: str | None = None
     document_id: int | None = None
-    # What was left out of a file that was ingested ("page 3: text layer unreadable, skipped").
+    # What was left out of a file that was ingested ("page 3: text layer unreadable, skipped"),
+    # and how many pages OCR read.
     warnings: tuple[str, ...] = ()
 
 

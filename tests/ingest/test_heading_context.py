@@ -5,6 +5,7 @@ older text rules are re-processed by the next ingest of the same file."""
 import pytest
 from sqlalchemy import update
 
+from ingest.ocr import NO_OCR
 from ingest.pipeline import IngestPipeline
 from ingest.records import TEXT_VERSION, FileInput
 from retriever.corpus import Corpus
@@ -52,6 +53,7 @@ def pipeline(corpus: Corpus, embedder: SentenceEmbedder) -> IngestPipeline:
         max_file_bytes=MB,
         max_text_chars=MB,
         max_unzipped_bytes=MB,
+        ocr=NO_OCR,
     )
 
 

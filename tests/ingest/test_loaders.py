@@ -138,7 +138,7 @@ def test_pdf_with_only_an_owner_password_is_readable(three_page_pdf: bytes) -> N
 
 
 def test_pdf_image_only_is_a_load_error() -> None:
-    with pytest.raises(LoadError, match=r"no extractable text \(image-only PDF\?\)"):
+    with pytest.raises(LoadError, match=r"^no text layer \(image-only PDF\?\); OCR is not set up"):
         load_bytes(make_image_pdf(), "scan.pdf", LIMITS)
 
 

@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 
 from ingest.blobs import BlobStore
 from ingest.jobs import JobQueue, NewJobFile
+from ingest.ocr import NO_OCR
 from ingest.pipeline import IngestPipeline
 from ingest.records import FileInput, IngestInterrupted
 from retriever.corpus import Corpus
@@ -74,6 +75,7 @@ def pipeline(corpus: Corpus, embedder: CountingEmbedder) -> IngestPipeline:
         max_file_bytes=100 * MB,
         max_text_chars=100 * MB,
         max_unzipped_bytes=200 * MB,
+        ocr=NO_OCR,
     )
 
 

@@ -205,12 +205,11 @@ async def _evaluate(
     ndcg_k: int | None,
 ) -> EvalReport:
     report = EvalReport(k, ndcg_k=ndcg_k)
-    depth = max(k, ndcg_k or k)  # the top k of a deeper search are the same k hits
     totals = relevant_counts(kotae, questions)
     kotae.searching.search("warm up", 1, collection)  # loading is not query latency
     for q in questions:
         started = time.perf_counter()
-        hits = kotae.searching.search(q.q, depth, collection, mode=mode)  # type: ignore[arg-type]
+        hits = kotae.searching.search(q.q, k, collection, mode=mode)  # type: ignore[arg-type]
         report.latencies_ms.append((time.perf_counter() - started) * 1000)
         row: dict[str, Any] = {"id": q.id, "answerable": q.answerable, "evidence": bool(q.evidence)}
         if q.evidence:
@@ -218,7 +217,13 @@ async def _evaluate(
             if q.source:
                 row["file_type"] = file_type(q.source)
             relevance = [holds_evidence(h.chunk.text, q.evidence) for h in hits]
-            row.update(ranking_metrics(relevance, totals[q.id], k, ndcg_k))
+            row.update(ranking_metrics(relevance, totals[q.id], k))
+            if ndcg_k is not None and ndcg_k != k:
+                # A search for n hits is not the top n of a deeper one (KEEP_LEADERS keeps each
+                # retriever's first inside the n asked for), so each depth is searched as asked.
+                deep = kotae.searching.search(q.q, ndcg_k, collection, mode=mode)  # type: ignore[arg-type]
+                relevance = [holds_evidence(h.chunk.text, q.evidence) for h in deep]
+                row["ndcg"] = ranking_metrics(relevance, totals[q.id], ndcg_k)["ndcg"]
         if answers:
             result = await kotae.asking.ask(q.q, collection, k)
             row["abstained"] = result.answer.abstained

@@ -1,4 +1,9 @@
-"""DOCX: paragraphs and table cells in document order, via python-docx."""
+"""DOCX: paragraphs and table cells in document order, via python-docx.
+
+A table is one line per row, cells joined by " | ". Word has no header cells; its first row is
+taken as the header (ingest/sections.py) when the table has more rows and it has two or more
+cells, or when it is marked to repeat as a header row.
+"""
 
 import io
 from collections.abc import Iterator
@@ -7,6 +12,7 @@ from dataclasses import replace
 import docx
 from docx.document import Document
 from docx.opc.constants import RELATIONSHIP_TYPE
+from docx.oxml.ns import qn
 from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
 
@@ -84,8 +90,11 @@ def _lines(
             yield block.text
         else:
             yield ""  # blank lines set a table apart from the prose around it
-            yield from _table_lines(block)
+            rows = list(_table_lines(block))
+            yield from rows
             yield ""
+            if len(rows) > 1 and _has_header(block, rows[0]):
+                headings.append(Heading(0, rows[0], table_end=rows[-1]))
 
 
 def _table_lines(table: Table) -> Iterator[str]:
@@ -102,6 +111,13 @@ def _table_lines(table: Table) -> Iterator[str]:
                 cells.append(text)
         if cells:
             yield _CELL_SEPARATOR.join(cells)
+
+
+def _has_header(table: Table, first_row: str) -> bool:
+    if first_row.count(_CELL_SEPARATOR) >= 1:
+        return True
+    row_properties = table.rows[0]._tr.trPr
+    return row_properties is not None and row_properties.find(qn("w:tblHeader")) is not None
 
 
 def _cell_text(cell: _Cell) -> str:

@@ -98,17 +98,12 @@ def _lines(
 
 
 def _table_lines(table: Table) -> Iterator[str]:
-    # Merged cells come back once per grid position they span; keep each cell once.
-    seen: dict[int, object] = {}  # id -> element, which keeps the id from being reused
+    # Each cell element once: a cell spanning columns is one element, and the rows a vertically
+    # merged cell continues into hold empty ones. (python-docx's row.cells repeats a cell once
+    # per grid column it spans, which a hostile gridSpan makes slow.)
     for row in table.rows:
-        cells: list[str] = []
-        for cell in row.cells:
-            if id(cell._tc) in seen:
-                continue
-            seen[id(cell._tc)] = cell._tc
-            text = _cell_text(cell)
-            if text:
-                cells.append(text)
+        texts = (_cell_text(_Cell(tc, table)) for tc in row._tr.tc_lst)
+        cells = [text for text in texts if text]
         if cells:
             yield _CELL_SEPARATOR.join(cells)
 

@@ -234,3 +234,13 @@ def test_a_row_is_found_by_a_question_naming_its_column_header(tmp_path, model_c
         assert right >= 12, f"{right} of 14 rows found in the table their question names"
     finally:
         kotae.close()
+
+
+def test_a_table_whose_last_row_is_not_found_ends_at_the_next_blank_line() -> None:
+    text = "Intro\n\nName | Value\na | 1\nb | 2\n\nAfter"
+    table = Heading(0, "Name | Value", table_end="changed by normalization")
+    sections = locate_sections([Heading(1, "Intro"), table], text, [0])
+    after = text.index("After")
+    assert context_at(sections, text, text.index("b | 2"), after - 2, "") == "Intro › Name | Value"
+    assert context_at(sections, text, after, len(text), "") == "Intro"
+    assert section_bounds(sections) == [(0, len("Intro"))]  # a table does not bound chunks

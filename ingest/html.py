@@ -230,7 +230,7 @@ def _all_header_cells(row: LexborNode) -> bool:
 
 
 def _close_table_part(tag: str, out: _Writer) -> None:
-    """Track tables and rows; call after _close."""
+    """Track tables and rows; call before _close, which ends a row's line."""
     if tag == "table":
         table = out.tables.pop()
         if table.header and table.rows > 1:

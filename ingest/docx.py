@@ -1,4 +1,9 @@
-"""DOCX: paragraphs and table cells in document order, via python-docx."""
+"""DOCX: paragraphs and table cells in document order, via python-docx.
+
+A table is one line per row, cells joined by " | ". Word has no header cells; its first row is
+taken as the header (ingest/sections.py) when the table has more rows and it has two or more
+cells, or when it is marked to repeat as a header row.
+"""
 
 import io
 from collections.abc import Iterator
@@ -7,6 +12,7 @@ from dataclasses import replace
 import docx
 from docx.document import Document
 from docx.opc.constants import RELATIONSHIP_TYPE
+from docx.oxml.ns import qn
 from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
 
@@ -84,24 +90,29 @@ def _lines(
             yield block.text
         else:
             yield ""  # blank lines set a table apart from the prose around it
-            yield from _table_lines(block)
+            rows = list(_table_lines(block))
+            yield from rows
             yield ""
+            if len(rows) > 1 and _has_header(block, rows[0]):
+                headings.append(Heading(0, rows[0], table_end=rows[-1]))
 
 
 def _table_lines(table: Table) -> Iterator[str]:
-    # Merged cells come back once per grid position they span; keep each cell once.
-    seen: dict[int, object] = {}  # id -> element, which keeps the id from being reused
+    # Each cell element once: a cell spanning columns is one element, and the rows a vertically
+    # merged cell continues into hold empty ones. (python-docx's row.cells repeats a cell once
+    # per grid column it spans, which a hostile gridSpan makes slow.)
     for row in table.rows:
-        cells: list[str] = []
-        for cell in row.cells:
-            if id(cell._tc) in seen:
-                continue
-            seen[id(cell._tc)] = cell._tc
-            text = _cell_text(cell)
-            if text:
-                cells.append(text)
+        texts = (_cell_text(_Cell(tc, table)) for tc in row._tr.tc_lst)
+        cells = [text for text in texts if text]
         if cells:
             yield _CELL_SEPARATOR.join(cells)
+
+
+def _has_header(table: Table, first_row: str) -> bool:
+    if first_row.count(_CELL_SEPARATOR) >= 1:
+        return True
+    row_properties = table.rows[0]._tr.trPr
+    return row_properties is not None and row_properties.find(qn("w:tblHeader")) is not None
 
 
 def _cell_text(cell: _Cell) -> str:

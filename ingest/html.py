@@ -1,8 +1,14 @@
 """HTML: visible text with block elements on their own lines, and its headings, via selectolax
-(lexbor). Navigation, sidebars, footers and the like are left out."""
+(lexbor). Navigation, sidebars, footers and the like are left out.
+
+A data table is one line per row, cells joined by " | " (blocks inside a cell become spaces);
+its header row is reported as a table heading (ingest/sections.py). A table holding a table or
+a heading, or marked as presentation, is layout: its cells are blocks like any other.
+"""
 
 import codecs
 import re
+from dataclasses import dataclass
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
@@ -28,6 +34,7 @@ _PARAGRAPH_BLOCKS = frozenset(
         "table", "ul",
     }
 )  # fmt: skip
+_BLOCKS = _LINE_BLOCKS | _PARAGRAPH_BLOCKS
 _CELLS = frozenset({"td", "th"})
 # <dt> terms as sections of their own were measured and left out: MRR fell on dev-manuals.
 _HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
@@ -72,6 +79,10 @@ _WEB_CODECS = frozenset(
     )
 )  # fmt: skip
 _MAX_TITLE_CHARS = 200
+# What a data table never holds. Tables nested deeper than _TABLE_CHECK_DEPTH are taken for
+# layout unchecked, which bounds the work on hostile nesting.
+_LAYOUT_INSIDE = "table, h1, h2, h3, h4, h5, h6"
+_TABLE_CHECK_DEPTH = 2
 
 
 def decode_html(data: bytes) -> tuple[str, str]:
@@ -124,6 +135,7 @@ class _Writer:
         self.line_has_text = False
         self.headings: list[Heading] = []
         self._open_heading: tuple[int, int] | None = None  # (level, index into parts)
+        self.tables: list[_Table] = []  # the tables open around the current node
 
     def start_heading(self, level: int) -> None:
         self._open_heading = (level, len(self.parts))
@@ -147,6 +159,21 @@ class _Writer:
         self.trailing_newlines = 0
         self.line_has_text = True
 
+    def space(self) -> None:
+        if self.line_has_text and not self.parts[-1].endswith(" "):
+            self.parts.append(" ")
+
+    def cell_text(self, text: str) -> None:
+        """Text in a table row, which is one line: spaces never doubled."""
+        if self.line_has_text and self.parts[-1].endswith(" "):
+            text = text.lstrip(" ")
+        self.text(text)
+
+    def cell_separator(self) -> None:
+        if self.line_has_text:
+            self.parts[-1] = self.parts[-1].rstrip(" ")
+            self.parts.append(" | ")
+
     def newlines(self, count: int) -> None:
         if self.parts and self.trailing_newlines == 0:
             self.parts[-1] = self.parts[-1].rstrip(" ")
@@ -154,6 +181,72 @@ class _Writer:
             self.parts.append("\n" * (count - self.trailing_newlines))
             self.trailing_newlines = count
         self.line_has_text = False
+
+
+@dataclass
+class _Table:
+    """A table being written: where its current row starts, and its header and last rows."""
+
+    data: bool
+    header: str = ""
+    rows: int = 0
+    last_row: str = ""
+    row_start: int = 0  # index into the writer's parts
+    row_is_header: bool = False
+
+
+def _is_data_table(node: LexborNode, depth: int) -> bool:
+    if depth >= _TABLE_CHECK_DEPTH:
+        return False
+    if (node.attributes.get("role") or "").lower() in ("presentation", "none"):
+        return False
+    child = node.child
+    while child is not None:  # a node's own css matches the node too: search below it
+        if not child.is_text_node and child.css_first(_LAYOUT_INSIDE) is not None:
+            return False
+        child = child.next
+    return True
+
+
+def _in_data_cell(out: _Writer) -> bool:
+    return bool(out.tables) and out.tables[-1].data and out.tables[-1].row_start >= 0
+
+
+def _open_table_part(node: LexborNode, tag: str, out: _Writer) -> None:
+    """Track tables and rows; call after _open."""
+    if tag == "table":
+        out.tables.append(_Table(_is_data_table(node, len(out.tables)), row_start=-1))
+    elif tag == "tr" and out.tables:
+        table = out.tables[-1]
+        parent = node.parent
+        table.row_start = len(out.parts)
+        in_thead = parent is not None and parent.tag == "thead"
+        table.row_is_header = table.rows == 0 and (in_thead or _all_header_cells(node))
+
+
+def _all_header_cells(row: LexborNode) -> bool:
+    cells = [cell.tag for cell in row.iter() if cell.tag in _CELLS]
+    return bool(cells) and all(tag == "th" for tag in cells)
+
+
+def _close_table_part(tag: str, out: _Writer) -> None:
+    """Track tables and rows; call before _close, which ends a row's line."""
+    if tag == "table":
+        table = out.tables.pop()
+        if table.header and table.rows > 1:
+            out.headings.append(Heading(0, table.header, table_end=table.last_row))
+    elif tag == "tr" and out.tables:
+        table = out.tables[-1]
+        if not table.data:  # a layout row may hold the rest of the page: not joined
+            return
+        row = _WHITESPACE.sub(" ", "".join(out.parts[table.row_start :])).strip()
+        table.row_start = -1
+        if not row:
+            return
+        if table.rows == 0 and table.row_is_header:
+            table.header = row
+        table.rows += 1
+        table.last_row = row
 
 
 def _write_visible(root: LexborNode, out: _Writer) -> None:
@@ -166,20 +259,33 @@ def _write_visible(root: LexborNode, out: _Writer) -> None:
         if not entering:
             if tag == "pre":
                 in_pre -= 1
-            _close(tag, out)
+            _close_table_part(tag, out)
+            if _in_data_cell(out) and tag in _BLOCKS:
+                out.space()  # a table row stays one line
+            else:
+                _close(tag, out)
             continue
+        in_cell = _in_data_cell(out)
         if node.is_text_node:
             content = node.text_content or ""
-            out.text(content if in_pre else _WHITESPACE.sub(" ", content))
+            if in_cell:
+                out.cell_text(_WHITESPACE.sub(" ", content))
+            else:
+                out.text(content if in_pre else _WHITESPACE.sub(" ", content))
             continue
         if tag in _HIDDEN or tag.startswith("-"):  # hidden elements, comments, doctype
             continue
         if _is_boilerplate(node, tag):
             continue
-        if tag == "br":
+        if in_cell and (tag == "br" or tag in _BLOCKS):
+            out.space()
+        elif tag == "br":
             out.newlines(1)
+        else:
+            _open(tag, out)
+        if tag == "br":
             continue
-        _open(tag, out)
+        _open_table_part(node, tag, out)
         if tag == "pre":
             in_pre += 1
         stack.append((node, False))
@@ -211,8 +317,8 @@ def _open(tag: str, out: _Writer) -> None:
         out.newlines(2)
     elif tag in _LINE_BLOCKS:
         out.newlines(1)
-    elif tag in _CELLS and out.line_has_text:
-        out.text(" | ")
+    elif tag in _CELLS:
+        out.cell_separator()
 
 
 def _close(tag: str, out: _Writer) -> None:

@@ -12,7 +12,8 @@ from retriever.records import NewDocument
 # of the same file (even unchanged) and by `kotae reindex --reembed`.
 #   1: sentence chunks. 2: heading paths as chunk context, sections (and slides) as chunk
 #   bounds, no HTML navigation, unreadable PDF pages skipped, spaced identifiers repaired.
-#   3: PDF pages without a usable text layer read by OCR.
+#   3: PDF pages without a usable text layer read by OCR; HTML table rows on one line; a
+#   table's header row in the context of its chunks.
 TEXT_VERSION = 3
 
 

@@ -4,6 +4,11 @@ Loaders report headings as they read them (HTML h1–h6, Markdown #, DOCX headin
 outline entries, slide titles); their positions are found again in the normalized text, since
 normalization moves offsets. A chunk carries the path of the section it starts in as context:
 embedded and keyword-indexed with it, shown with citations, never part of the cited span.
+
+A table with a header row is reported like a heading whose title is that row: a chunk that
+starts inside the table gets the header as the last part of its path, so the rows it holds
+keep the meaning of their columns while their text stays verbatim (quotes and citation spans
+match the document). A table does not bound chunks: a short one stays with its lead-in.
 """
 
 import bisect
@@ -21,12 +26,15 @@ _MIN_FIND_CHARS = 8  # a heading not found whole is looked for by its first this
 @dataclass(frozen=True)
 class Heading:
     """A heading as a loader read it. ``page`` (0-based) is where a PDF outline says it is;
-    ``anchor`` is the text that marks where it starts, when that is not the title itself."""
+    ``anchor`` is the text that marks where it starts, when that is not the title itself.
+    ``table_end`` makes it a table's header row: the table's last row, where its section ends
+    (its ``level`` is then not used)."""
 
     level: int  # 1 = top
     title: str
     page: int | None = None
     anchor: str | None = None
+    table_end: str | None = None
 
 
 @dataclass(frozen=True)
@@ -34,6 +42,7 @@ class Section:
     start: int  # offset of the heading in the normalized document text
     path: tuple[str, ...]  # the titles of the enclosing headings, outermost first
     heading_end: int  # where the heading's own text ends (as far as it was found)
+    bounds_chunks: bool = True  # False for a table and for the text after it
 
 
 def locate_sections(
@@ -56,10 +65,18 @@ def locate_sections(
         found = _find(heading, anchor, text, page_offsets, position)
         if found is None:
             continue
+        matched = anchor if text.startswith(anchor, found) else ""
+        if heading.table_end is not None:
+            outer = tuple(t for _, t in stack)
+            header_end = found + len(matched)
+            end = _table_end(normalize_text(heading.table_end).strip(), text, header_end)
+            sections.append(Section(found, (*outer, title), header_end, bounds_chunks=False))
+            sections.append(Section(end, outer, end, bounds_chunks=False))
+            position = end
+            continue
         while stack and stack[-1][0] >= heading.level:
             stack.pop()
         stack.append((heading.level, title))
-        matched = anchor if text.startswith(anchor, found) else ""
         sections.append(Section(found, tuple(t for _, t in stack), found + len(matched)))
         position = found + 1
     return sections
@@ -84,6 +101,16 @@ def _find(
     return found if found >= 0 else None
 
 
+def _table_end(last_row: str, text: str, start: int) -> int:
+    """Where the table whose rows follow ``start`` ends: after its last row, else at the first
+    blank line (loaders set tables apart by blank lines)."""
+    found = text.find(last_row, start) if last_row else -1
+    if found >= 0:
+        return found + len(last_row)
+    blank = text.find("\n\n", start)
+    return blank if blank >= 0 else len(text)
+
+
 def context_at(sections: Sequence[Section], text: str, start: int, end: int, title: str) -> str:
     """``Title › Section › Subsection`` for the chunk ``text[start:end]``.
 
@@ -106,5 +133,5 @@ def context_at(sections: Sequence[Section], text: str, start: int, end: int, tit
 
 
 def section_bounds(sections: Sequence[Section]) -> list[tuple[int, int]]:
-    """``(start, heading end)`` of each section, for the chunker."""
-    return [(s.start, s.heading_end) for s in sections]
+    """``(start, heading end)`` of each section that bounds chunks, for the chunker."""
+    return [(s.start, s.heading_end) for s in sections if s.bounds_chunks]

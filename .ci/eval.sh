@@ -13,9 +13,10 @@ shopt -s inherit_errexit # a failure inside $(...) stops the script too
 trap 'echo "eval gate: FAILED at line $LINENO: $BASH_COMMAND" >&2' ERR
 cd "$(dirname "$0")/.."
 
-# recall@5 below which CI fails: a little under what issue 11 measured (dev-manuals 0.82 with
-# the embedded defaults, 2026-11-30; two questions of margin), and dev-ja's full recall.
-MIN_RECALL_DEV_MANUALS=0.78
+# recall@5 below which CI fails: a little under what was measured (dev-manuals 0.86 with the
+# embedded defaults, OCR and tables, 2026-11-30; two questions of margin), and dev-ja's full
+# recall.
+MIN_RECALL_DEV_MANUALS=0.82
 MIN_RECALL_DEV_JA=1.0
 
 SHARED=$(cd .. && pwd)/shared

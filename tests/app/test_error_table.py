@@ -25,7 +25,13 @@ from tests.generator.fake_openai_server import MODEL, FakeOpenAIServer, running
 
 PACKAGES = ("app", "ingest", "retriever", "generator")
 # Control flow, never shown to a user: a stop request between two batches of a file.
-NOT_USER_FACING = {"ingest.records.IngestInterrupted"}
+# Raised and caught inside ingest: a stop, and OCR failures (a page's warning, or the file's
+# "no usable page" LoadError naming the install command).
+NOT_USER_FACING = {
+    "ingest.records.IngestInterrupted",
+    "ingest.ocr.OcrError",
+    "ingest.ocr.OcrUnavailableError",
+}
 LIBRARY_EN = "The Riverside Library opened in 1987 and holds 48,000 books.\n"
 QUESTION = "When did the Riverside Library open?"
 

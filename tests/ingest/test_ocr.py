@@ -23,6 +23,7 @@ from ingest.records import FileInput, IngestInterrupted
 from retriever.corpus import Corpus
 from tests.conftest import migrate
 from tests.ingest.limits import LIMITS
+from tests.ingest.pdf_bytes import pdf_file
 from tests.ingest.scans import SCAN_PAGES, need_ocr, scanned_pdf
 from tests.ingest.test_staged_ingest import CountingEmbedder
 from tests.ingest.test_unreadable_pdf import ENGLISH, MOJIBAKE, broken_font_pdf
@@ -232,15 +233,7 @@ def image_bomb_pdf(side: int) -> bytes:
         b"/Resources << /XObject << /Im1 3 0 R >> >> /Contents 5 0 R >>",
         b"<< /Length %d >>\nstream\n%s\nendstream" % (len(content), content),
     ]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
-    xref = len(out)
-    out += b"xref\n0 6\n0000000000 65535 f \n" + b"".join(b"%010d 00000 n \n" % o for o in offsets)
-    out += b"trailer\n<< /Size 6 /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % xref
-    return bytes(out)
+    return pdf_file(objects)
 
 
 @pytest.mark.unit

@@ -14,6 +14,7 @@ from ingest.loaders import load_bytes
 from tests.app.test_cli import kotae
 from tests.conftest import ROOT
 from tests.ingest.limits import LIMITS
+from tests.ingest.pdf_bytes import pdf_file
 from tests.ingest.scans import need_ocr
 from text.readability import is_readable
 
@@ -72,19 +73,7 @@ def broken_font_pdf(pages: list[tuple[str, bool]]) -> bytes:
     objects[0] = b"<< /Type /Catalog /Pages 2 0 R >>"
     kid_refs = " ".join(f"{k} 0 R" for k in kids)
     objects[1] = f"<< /Type /Pages /Kids [{kid_refs}] /Count {len(kids)} >>".encode()
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1,
-        xref,
-    )
-    return bytes(out)
+    return pdf_file(objects)
 
 
 @pytest.mark.unit

@@ -311,9 +311,18 @@ def worker() -> None:
     import threading
 
     stop = threading.Event()
+
+    def stop_gently(*_: object) -> None:
+        # Like SIGTERM: the job in hand goes back to the queue at the next batch or page. An
+        # interrupt raised anywhere could land inside a database write and leave its lock
+        # held; a second Ctrl+C still interrupts at once (the job then goes stale).
+        stop.set()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, stop_gently)
     with kotae_app() as app:
-        err.print("worker started; waiting for jobs (Ctrl+C to stop)")
+        err.print("worker started; waiting for jobs (Ctrl+C to stop, twice to stop at once)")
         try:
             app.worker().run(stop)
         except KeyboardInterrupt:

@@ -28,7 +28,6 @@ from ingest.records import TEXT_VERSION
 from ingest.worker import Worker
 from retriever.corpus import Corpus
 from retriever.embedder import SentenceEmbedder
-from retriever.faiss_index import FaissIndex
 from retriever.indexes import DerivedIndexes
 from retriever.jmdict import JmdictDictionary
 from retriever.keyword_bridge import KeywordBridge
@@ -36,6 +35,7 @@ from retriever.reranker import CrossEncoderReranker
 from retriever.search import HybridRetriever
 from retriever.sentence_similarity import SentenceSimilarity
 from retriever.tokenizer import JapaneseTokenizer
+from retriever.vector_stores import SizedStores
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -116,14 +116,17 @@ class Kotae:
     @part
     def indexes(self) -> DerivedIndexes:
         """Opening them refuses a corpus embedded with another model."""
-        dim, use_gpu = self.embedder.dim, self.settings.faiss_gpu
+        s = self.settings
+        stores = SizedStores(
+            self.embedder.dim, s.faiss_gpu, s.approximate_index_above, s.approximate_index_probes
+        )
         return DerivedIndexes(
             self.corpus,
             self.settings.index_dir,
-            dim,
+            self.embedder.dim,
             self.embedder.name,
             self.tokenizer.tokenize,
-            new_vector_index=lambda: FaissIndex(dim, use_gpu=use_gpu),
+            vector_stores=stores,
             poll_interval=self.settings.index_poll_interval,
         ).open()
 

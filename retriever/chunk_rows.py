@@ -92,6 +92,10 @@ class ChunkRows(SqlStore):
         with self.session() as session:
             return np.fromiter(session.scalars(query), dtype=np.int64)
 
+    def chunk_count(self) -> int:
+        with self.session() as session:
+            return session.scalar(select(func.count(ChunkRow.id))) or 0
+
     def last_seq(self) -> int:
         with self.session() as session:
             return session.scalar(select(func.max(ChangeRow.seq))) or 0

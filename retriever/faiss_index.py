@@ -123,7 +123,10 @@ class FaissIndex:
         os.replace(tmp, path)
 
     def load(self, path: Path) -> None:
-        loaded = faiss.read_index(str(path))
+        self.adopt(faiss.read_index(str(path)), path)
+
+    def adopt(self, loaded: faiss.Index, path: Path) -> None:
+        """Take over an index read from the snapshot at `path`; ValueError if unusable."""
         if loaded.d != self.dim:
             raise ValueError(f"snapshot {path} has dim {loaded.d}, expected {self.dim}")
         if not isinstance(loaded, faiss.IndexIDMap2):

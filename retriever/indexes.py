@@ -2,8 +2,9 @@
 
 Start-up loads the on-disk snapshot tagged with the last change applied, then replays
 newer changes; anything inconsistent (other model, other database, log behind the
-snapshot) falls back to a full rebuild from SQL. Which dense store is used is the caller's
-choice (`new_vector_index`); this module knows only the VectorIndex protocol.
+snapshot) falls back to a full rebuild from SQL. Which dense store suits the collection is
+the caller's choice (`vector_stores`); this module knows only the VectorIndex protocol, and
+rebuilds the dense index in the background when the collection outgrows its store.
 """
 
 import json
@@ -20,7 +21,7 @@ from retriever.corpus import Corpus
 from retriever.errors import EmbeddingModelMismatch
 from retriever.keyword_index import KeywordIndex, TermGroup, TokenizedChunks
 from retriever.records import Change
-from retriever.vector_index import VectorIndex
+from retriever.vector_index import VectorIndex, VectorStores
 
 QueryExpander = Callable[[str, Callable[[Iterable[str]], dict[str, float]]], list[TermGroup]]
 
@@ -40,6 +41,12 @@ def pending_changes(changes: list[Change]) -> tuple[set[int], set[int]]:
             adds.discard(change.chunk_id)
             removes.add(change.chunk_id)
     return adds, removes
+
+
+def _warm_up(dense: VectorIndex, dim: int) -> None:
+    """Search once before a new store goes live: a store that builds itself lazily (IVF
+    trains its lists) does it now, not under the lock at a user's first search."""
+    dense.search(np.zeros(dim, dtype=np.float32), 1, None)
 
 
 # Rows read per catch-up before they are applied: bounds memory when a long log is replayed
@@ -67,25 +74,26 @@ class DerivedIndexes:
         dim: int,
         model_name: str,
         tokenize: Callable[[str], list[str]],
-        new_vector_index: Callable[[], VectorIndex],
+        vector_stores: VectorStores,
         poll_interval: float,
     ) -> None:
-        """`new_vector_index` makes an empty dense store (FaissIndex, say) of dimension `dim`;
+        """`vector_stores` makes dense stores (FaissIndex, say) of dimension `dim`;
         `poll_interval` is how long (seconds) a search reuses the last look at the log."""
         self.corpus = corpus
         self.directory = directory
         self.dim = dim
         self.model_name = model_name
         self.tokenize = tokenize
-        self.new_vector_index = new_vector_index
+        self.vector_stores = vector_stores
         self.poll_interval = poll_interval
-        self.dense = new_vector_index()
+        self.dense = vector_stores.new(0)
         self.keyword = KeywordIndex(tokenize)
         self.seq = 0
         self.lock = threading.RLock()
         self._catch_up_mutex = threading.Lock()
         self._last_poll = 0.0
         self._unsaved = 0
+        self._resizing: threading.Thread | None = None
 
     @property
     def chunk_count(self) -> int:
@@ -121,9 +129,8 @@ class DerivedIndexes:
             return False
         if meta != {**meta, **self._identity()} or meta["seq"] > self.corpus.last_seq():
             return False
-        dense = self.new_vector_index()
         try:
-            dense.load(self.directory / "dense.faiss")
+            dense = self.vector_stores.load(self.directory / "dense.faiss")
             keyword = KeywordIndex.load(self.directory / "keyword.npz", self.tokenize)
         except (OSError, ValueError, RuntimeError, EOFError):
             return False
@@ -145,11 +152,12 @@ class DerivedIndexes:
         """
         with self._catch_up_mutex:
             seq = self.corpus.last_seq()
-            dense = self.new_vector_index()
+            dense = self.vector_stores.new(self.corpus.chunk_count())
             keyword = KeywordIndex(self.tokenize)
             for ids, texts, vectors in self.corpus.iter_chunks():
                 dense.add(ids, vectors)
                 keyword.add_many(zip(ids.tolist(), texts, strict=True))
+            _warm_up(dense, self.dim)
             with self.lock:
                 self.dense, self.keyword, self.seq = dense, keyword, seq
         # Changes committed while we read are replayed; re-adding an id is idempotent.
@@ -174,9 +182,37 @@ class DerivedIndexes:
             applied = self._replay_log()
             if applied and self._unsaved >= _SAVE_EVERY:
                 self.save()
-            return applied
         finally:
             self._catch_up_mutex.release()
+        self._resize_if_outgrown()
+        return applied
+
+    def _resize_if_outgrown(self) -> None:
+        """Start a background rebuild of the dense index when its store no longer suits the
+        collection's size (exact search past the threshold, say)."""
+        if self.vector_stores.suits(self.dense, len(self.dense)):
+            return
+        if self._resizing is None or not self._resizing.is_alive():
+            self._resizing = threading.Thread(
+                target=self.rebuild_dense, name="kotae-dense-resize", daemon=True
+            )
+            self._resizing.start()
+
+    def rebuild_dense(self) -> None:
+        """Rebuild the dense index alone from SQL, in the store that suits its size now.
+
+        Searches go on with the old store meanwhile; catch-ups wait, so new documents become
+        searchable once it is done (the log is replayed onto the new store right away).
+        """
+        with self._catch_up_mutex:
+            dense = self.vector_stores.new(self.corpus.chunk_count())
+            for ids, _texts, vectors in self.corpus.iter_chunks():
+                dense.add(ids, vectors)
+            _warm_up(dense, self.dim)
+            with self.lock:
+                self.dense = dense
+            self._replay_log()
+        self.save()
 
     def _replay_log(self) -> int:
         """Read and tokenize what changed since `seq` outside `lock`, apply it under `lock`.

@@ -5,7 +5,7 @@ vector server) is one new class with these methods; the app passes a callable th
 empty one, and DerivedIndexes fills it from the change log or loads its snapshot into it.
 """
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Protocol
 
@@ -48,3 +48,40 @@ class VectorIndex(Protocol):
         (another dimension, say); DerivedIndexes then rebuilds from SQL.
         """
         ...
+
+
+class VectorStores(Protocol):
+    """Which VectorIndex suits a collection of a given size: DerivedIndexes asks it for an
+    empty store before a rebuild, for a store holding a snapshot, and after each catch-up
+    whether the store in use still suits the collection (if not, it rebuilds the dense index
+    in the background)."""
+
+    def new(self, expected: int) -> VectorIndex:
+        """An empty store for about `expected` vectors."""
+        ...
+
+    def load(self, path: Path) -> VectorIndex:
+        """A store holding the snapshot at `path`; raises as VectorIndex.load does."""
+        ...
+
+    def suits(self, index: VectorIndex, count: int) -> bool:
+        """Whether `index` is still the right kind of store for `count` vectors."""
+        ...
+
+
+class OneKind:
+    """VectorStores for a store whose layout does not depend on the collection's size."""
+
+    def __init__(self, make: Callable[[], VectorIndex]) -> None:
+        self.make = make
+
+    def new(self, expected: int) -> VectorIndex:
+        return self.make()
+
+    def load(self, path: Path) -> VectorIndex:
+        index = self.make()
+        index.load(path)
+        return index
+
+    def suits(self, index: VectorIndex, count: int) -> bool:
+        return True

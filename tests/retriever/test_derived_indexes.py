@@ -13,7 +13,7 @@ from retriever.corpus import Corpus
 from retriever.faiss_index import FaissIndex
 from retriever.indexes import DerivedIndexes
 from retriever.records import NewChunk, NewDocument
-from retriever.vector_index import VectorIndex
+from retriever.vector_index import OneKind, VectorStores
 from tests.conftest import migrate
 
 pytestmark = pytest.mark.unit
@@ -58,9 +58,9 @@ class NumpyIndex:
         return np.stack(list(self.vectors.values())) if self.vectors else np.zeros((0, DIM))
 
 
-STORES: dict[str, Callable[[], VectorIndex]] = {
-    "faiss": lambda: FaissIndex(DIM, use_gpu=False),
-    "numpy": NumpyIndex,
+STORES: dict[str, VectorStores] = {
+    "faiss": OneKind(lambda: FaissIndex(DIM, use_gpu=False)),
+    "numpy": OneKind(NumpyIndex),
 }
 
 
@@ -92,20 +92,20 @@ def store(corpus: Corpus, source: str, texts: list[str], seed: int) -> int:
 def open_indexes(
     corpus: Corpus,
     directory: Path,
-    new_vector_index: Callable[[], VectorIndex],
+    vector_stores: VectorStores,
     tokenize: Callable[[str], list[str]] = str.split,
 ) -> DerivedIndexes:
     return DerivedIndexes(
-        corpus, directory, DIM, "test-model", tokenize, new_vector_index, poll_interval=60.0
+        corpus, directory, DIM, "test-model", tokenize, vector_stores, poll_interval=60.0
     ).open()
 
 
 @pytest.mark.parametrize("store_name", sorted(STORES))
 def test_replay_delete_snapshot_and_rebuild_through_the_protocol(tmp_path, store_name):
-    new_vector_index = STORES[store_name]
+    vector_stores = STORES[store_name]
     corpus = Corpus(migrate(f"sqlite:///{tmp_path / 'kotae.db'}"))
     first = store(corpus, "a.txt", ["alpha beta", "gamma"], seed=1)
-    indexes = open_indexes(corpus, tmp_path / "index", new_vector_index)
+    indexes = open_indexes(corpus, tmp_path / "index", vector_stores)
     assert indexes.chunk_count == 2
     store(corpus, "b.txt", ["delta alpha"], seed=3)
     assert indexes.catch_up(force=True) == 1
@@ -114,7 +114,7 @@ def test_replay_delete_snapshot_and_rebuild_through_the_protocol(tmp_path, store
 
     indexes.save()
     corpus.delete_document(first)  # after the snapshot: replayed when reopened
-    reopened = open_indexes(corpus, tmp_path / "index", new_vector_index)
+    reopened = open_indexes(corpus, tmp_path / "index", vector_stores)
     assert reopened.seq == corpus.last_seq() and reopened.chunk_count == 1
     assert [cid for cid, _ in reopened.keyword_search("alpha", 5, None)] == list(corpus.chunk_ids())
     assert reopened.rebuild() == 1

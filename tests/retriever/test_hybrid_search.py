@@ -14,6 +14,7 @@ from retriever.keyword_bridge import KeywordBridge
 from retriever.records import Hit, NewChunk, NewDocument
 from retriever.search import HybridRetriever
 from retriever.tokenizer import JapaneseTokenizer
+from retriever.vector_index import OneKind
 from tests.conftest import migrate
 
 pytestmark = pytest.mark.integration
@@ -76,7 +77,7 @@ def open_indexes(corpus: Corpus, tmp_path, embedder) -> DerivedIndexes:
         embedder.dim,
         embedder.name,
         JapaneseTokenizer().tokenize,
-        new_vector_index=lambda: FaissIndex(embedder.dim, use_gpu=None),
+        vector_stores=OneKind(lambda: FaissIndex(embedder.dim, use_gpu=None)),
         poll_interval=0.5,
     ).open()
 

@@ -1,0 +1,334 @@
+"""What Kotae costs as a collection grows: 100k, 300k and 1M chunks in one run.
+
+The method of bench/query.py: synthetic chunks of seed-corpus sentences, stored straight into
+SQL, and questions embedded by the real query encoder. The chunk vectors are drawn from a
+mixture fitted to real embeddings (bench/scale_vectors.py), since an approximate index's
+recall depends on their shape; `--vectors random` gives the worst case instead.
+
+For each size, cumulatively: SQLite (and PostgreSQL, with `--postgres URL`) write rate;
+both indexes rebuilt from SQL as the product builds them (IVF above the threshold, see
+`approximate_index_above`); an exact index built beside it for comparison; hybrid / dense /
+keyword query p50 and p95 (wall and thread CPU time, which other processes on a shared
+machine do not inflate) through the IVF and the exact store; IVF recall@10 against exact
+search; a delete's time to disappear; and a separate API-like process's start-up from the
+snapshot and its RSS. Growth exponents between sizes close the report.
+
+    python bench/scale.py [--sizes 100000,300000,1000000] [--queries 200] [--postgres URL]
+                          [--real-from DATA_DIR] [--vectors mixture|random] [--json OUT]
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import math
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.common import machine, seed_sentences  # noqa: E402
+from bench.scale_vectors import MixtureSampler, random_unit, real_embeddings, realism  # noqa: E402
+
+EVAL = ROOT.parent / "shared" / "eval"
+PER_DOC = 500
+PROBE_SWEEP = (16, 32, 64, 128, 256, 512)
+STARTUP = """
+import json, resource, sys, time
+t = time.perf_counter()
+from app.kotae import Kotae
+from app.settings import Settings
+kotae = Kotae(Settings())
+n = kotae.indexes.chunk_count
+opened = time.perf_counter() - t
+kotae.searching.search("warm up", 10)
+rss = int(open("/proc/self/statm").read().split()[1]) * 4096 / 2**20
+print(json.dumps({"open_s": round(opened, 2), "chunks": n, "rss_mb": round(rss),
+                  "first_search_s": round(time.perf_counter() - t - opened, 2)}))
+"""
+
+
+def questions(limit: int, pool: list[str]) -> list[str]:
+    """The dev sets' questions (read by path), then seed-corpus snippets up to `limit`."""
+    found = []
+    for name in ("dev-manuals.jsonl", "dev-ja.jsonl"):
+        path = EVAL / name
+        if path.exists():
+            found += [json.loads(line)["q"] for line in path.read_text().splitlines() if line]
+    rng = np.random.default_rng(3)
+    found += [pool[int(i)][:40] for i in rng.integers(0, len(pool), max(0, limit - len(found)))]
+    return found[:limit]
+
+
+def pct(values: list[float], q: int) -> float:
+    return round(statistics.quantiles(values, n=100)[q - 1], 2)
+
+
+def timed(calls: dict[str, Callable[[], object]], rounds: int) -> dict[str, dict[str, float]]:
+    """p50/p95 wall and thread-CPU milliseconds of each call, interleaved round by round."""
+    wall: dict[str, list[float]] = {name: [] for name in calls}
+    cpu: dict[str, list[float]] = {name: [] for name in calls}
+    for r in range(rounds):
+        for name, call in calls.items():
+            w, c = time.perf_counter(), time.thread_time()
+            call(r)  # type: ignore[call-arg]
+            cpu[name].append((time.thread_time() - c) * 1000)
+            wall[name].append((time.perf_counter() - w) * 1000)
+    return {
+        n: {"p50": pct(wall[n], 50), "p95": pct(wall[n], 95), "cpu_p50": pct(cpu[n], 50)}
+        for n in calls
+    }
+
+
+def write(
+    corpora: dict[str, object],
+    start: int,
+    count: int,
+    vectors: Callable[[int], np.ndarray],
+    pool: list[str],
+) -> dict[str, float]:
+    """Store `count` chunks as documents of PER_DOC in each corpus; chunks/s per corpus."""
+    from retriever.records import NewChunk, NewDocument
+
+    rng = np.random.default_rng(start)
+    docs = []
+    for d in range(start // PER_DOC, (start + count) // PER_DOC):
+        texts = [" ".join(pool[j] for j in rng.integers(0, len(pool), 3)) for _ in range(PER_DOC)]
+        docs.append((f"doc{d}", texts, vectors(PER_DOC)))
+    rates = {}
+    for name, corpus in corpora.items():
+        began = time.perf_counter()
+        for source, texts, vecs in docs:
+            rows = [NewChunk(t, 0, len(t), 1, 1, 100, v) for t, v in zip(texts, vecs, strict=True)]
+            meta = NewDocument("bench", source, source, "text/plain", source, 0, [0], 1)
+            corpus.store_document(meta, rows)  # type: ignore[attr-defined]
+        rates[name] = round(count / (time.perf_counter() - began))
+    return rates
+
+
+def build_stores(kotae: object, probes: int) -> tuple[object, object, dict[str, float]]:
+    """The exact store and an IVF store built from SQL like a rebuild builds them."""
+    from retriever.faiss_index import FaissIndex
+    from retriever.vector_stores import SizedStores
+
+    corpus, dim = kotae.corpus, kotae.embedder.dim  # type: ignore[attr-defined]
+    built: dict[str, float] = {}
+    stores = {}
+    for name, make in (
+        ("exact", lambda n: FaissIndex(dim, use_gpu=False)),
+        ("ivf", lambda n: SizedStores(dim, False, 1, probes).new(n)),
+    ):
+        began = time.perf_counter()
+        store = make(corpus.chunk_count())
+        for ids, _, vectors in corpus.iter_chunks():
+            store.add(ids, vectors)
+        store.search(np.zeros(dim, np.float32), 1, None)
+        built[name] = round(time.perf_counter() - began, 1)
+        stores[name] = store
+    return stores["exact"], stores["ivf"], built
+
+
+def measure(kotae: object, texts: list[str], probes: int) -> dict[str, object]:
+    indexes, searching = kotae.indexes, kotae.searching  # type: ignore[attr-defined]
+    exact, ivf, built = build_stores(kotae, probes)
+    product = indexes.dense
+    vectors = kotae.embedder.encode_queries(texts)  # type: ignore[attr-defined]
+    exact_top = [{i for i, _ in exact.search(v, 10, None)} for v in vectors]
+    agree = [
+        len({i for i, _ in ivf.search(v, 10, None)} & e)
+        for v, e in zip(vectors, exact_top, strict=True)
+    ]
+
+    def search(store: object, mode: str) -> Callable[[int], object]:
+        def run(r: int) -> object:
+            indexes.dense = store
+            return searching.search(texts[r], 10, mode=mode)
+
+        return run
+
+    searching.search("warm up", 10)
+    latency = timed(
+        {
+            "hybrid (ivf)": search(ivf, "hybrid"),
+            "hybrid (exact)": search(exact, "hybrid"),
+            "dense (ivf)": search(ivf, "dense"),
+            "dense (exact)": search(exact, "dense"),
+            "keyword": search(ivf, "keyword"),
+            "ivf alone k=50": lambda r: ivf.search(vectors[r], 50, None),
+            "exact alone k=50": lambda r: exact.search(vectors[r], 50, None),
+        },
+        len(texts),
+    )
+    indexes.dense = product
+    return {
+        "latency_ms": latency,
+        "build_s": built,
+        "ivf_recall_at_10": round(sum(agree) / (10 * len(agree)), 4),
+        "ivf_lists": ivf.nlist,
+        "snapshot_mb": snapshot_sizes(kotae, exact),
+    }
+
+
+def snapshot_sizes(kotae: object, exact: object) -> dict[str, float]:
+    directory = kotae.settings.index_dir  # type: ignore[attr-defined]
+    exact.save(directory / "exact.tmp.faiss")  # type: ignore[attr-defined]
+    sizes = {
+        name: round((directory / file).stat().st_size / 2**20)
+        for name, file in (
+            ("dense", "dense.faiss"),
+            ("exact", "exact.tmp.faiss"),
+            ("keyword", "keyword.npz"),
+        )
+    }
+    (directory / "exact.tmp.faiss").unlink()
+    return sizes
+
+
+def delete_until_gone(kotae: object, source: str) -> float:
+    """Milliseconds from deleting a document to both indexes no longer holding its chunks."""
+    corpus, indexes = kotae.corpus, kotae.indexes  # type: ignore[attr-defined]
+    document = corpus.find_document("bench", source)
+    ids = corpus.chunk_ids(document_ids=[document.id])
+    began = time.perf_counter()
+    corpus.delete_document(document.id)
+    indexes.catch_up(force=True)
+    elapsed = (time.perf_counter() - began) * 1000
+    assert not indexes.dense.search(np.zeros(kotae.embedder.dim, np.float32), 1, ids)  # type: ignore[attr-defined]
+    return round(elapsed, 1)
+
+
+def start_up(data_dir: Path) -> dict[str, object]:
+    env = {**os.environ, "KOTAE_DATA_DIR": str(data_dir), "OMP_NUM_THREADS": "1"}
+    done = subprocess.run(
+        [sys.executable, "-c", STARTUP],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def exponents(results: list[dict], path: Callable[[dict], float]) -> list[float]:
+    return [
+        round(math.log(path(b) / path(a)) / math.log(b["chunks"] / a["chunks"]), 2)
+        for a, b in itertools.pairwise(results)
+        if path(a) > 0
+    ]
+
+
+def fresh_postgres(admin: str) -> tuple[str, Callable[[], None]]:
+    """A new database on the server at `admin`, migrated; and a function that drops it."""
+    from sqlalchemy import create_engine, text
+
+    from app.database import upgrade_database
+
+    name = f"kotae_scale_{os.getpid()}"
+    engine = create_engine(admin, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = admin.rsplit("/", 1)[0] + "/" + name
+
+    def drop() -> None:
+        with engine.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        engine.dispose()
+
+    upgrade_database(url)
+    return url, drop
+
+
+def rss_mb() -> int:
+    return round(int(Path("/proc/self/statm").read_text().split()[1]) * 4096 / 2**20)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", default="100000,300000,1000000")
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--probes", type=int, default=32, help="IVF lists scanned per query")
+    parser.add_argument("--postgres", help="admin URL of a PostgreSQL server to measure writes on")
+    parser.add_argument("--real-from", type=Path, help="a Kotae data dir holding real embeddings")
+    parser.add_argument("--vectors", choices=["mixture", "random"], default="mixture")
+    parser.add_argument("--json", type=Path, help="also write the report here")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    os.environ["KOTAE_APPROXIMATE_INDEX_PROBES"] = str(args.probes)  # for the start-up process
+
+    from app.kotae import Kotae
+    from app.settings import Settings
+    from retriever.corpus import Corpus
+
+    pool = seed_sentences()
+    texts = questions(args.queries, pool)
+    report: dict[str, object] = {"machine": machine(), "load_at_start": os.getloadavg()}
+    drop = None
+    with tempfile.TemporaryDirectory() as tmp:
+        kotae = Kotae(Settings(data_dir=Path(tmp), approximate_index_probes=args.probes))
+        dim = kotae.embedder.dim
+        rng = np.random.default_rng(0)
+        draw: Callable[[int], np.ndarray] = lambda n: random_unit(rng, n, dim)  # noqa: E731
+        if args.vectors == "mixture":
+            real = real_embeddings(args.real_from, pool, kotae.embedder)
+            sampler = MixtureSampler(real)
+            draw = sampler.sample
+            asked = kotae.embedder.encode_queries(texts[:76])
+            report["realism"] = realism(real, sampler.sample(len(real)), asked)
+            print(json.dumps(report), flush=True)
+        corpora: dict[str, object] = {"sqlite": kotae.corpus}
+        if args.postgres:
+            url, drop = fresh_postgres(args.postgres)
+            corpora["postgresql"] = Corpus(url)
+        results: list[dict] = []
+        stored = 0
+        try:
+            for size in sizes:
+                rates = write(corpora, stored, size - stored, draw, pool)
+                stored = size
+                began = time.perf_counter()
+                indexes = kotae.indexes  # the first time: opened, i.e. built from SQL
+                if results:
+                    indexes.rebuild()
+                row: dict[str, object] = {
+                    "chunks": indexes.chunk_count,
+                    "write_chunks_per_s": rates,
+                    "index_build_s": round(time.perf_counter() - began, 1),
+                    "store": type(indexes.dense).__name__,
+                }
+                row.update(measure(kotae, texts, args.probes))
+                row["delete_ms"] = delete_until_gone(kotae, f"doc{size // PER_DOC - 1}")
+                indexes.save()
+                row["api_process"] = start_up(Path(tmp))
+                row["bench_rss_mb"] = rss_mb()
+                row["load"] = os.getloadavg()
+                results.append(row)
+                print(json.dumps(row), flush=True)
+        finally:
+            if drop is not None:
+                drop()
+    lat = lambda name: lambda r: r["latency_ms"][name]["p50"]  # noqa: E731
+    report["sizes"] = results
+    report["growth_exponents"] = {
+        **{f"{n} p50": exponents(results, lat(n)) for n in results[0]["latency_ms"]},
+        "index build": exponents(results, lambda r: r["index_build_s"]),
+        "start-up": exponents(results, lambda r: r["api_process"]["open_s"]),
+        "api rss": exponents(results, lambda r: r["api_process"]["rss_mb"]),
+    }
+    print(json.dumps(report, indent=2, ensure_ascii=False))
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()

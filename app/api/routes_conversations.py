@@ -4,7 +4,6 @@ Every route sees only the caller's conversations (app/api/deps.py `OwnerDep`): a
 are a 404, exactly like ids that never existed.
 """
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -27,6 +26,7 @@ from app.schemas.conversations import (
     ConversationRename,
     FeedbackIn,
     FeedbackList,
+    Since,
     TitleSearch,
     TurnIdPath,
     TurnOut,
@@ -130,7 +130,7 @@ def list_feedback(
     kotae: KotaeDep,
     owner: OwnerDep,
     since: Annotated[
-        datetime | None,
+        Since | None,
         Query(description="Given or changed at or after this time (UTC if no zone)."),
     ] = None,
     collection: Annotated[

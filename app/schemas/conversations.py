@@ -1,6 +1,7 @@
 """Wire shapes of conversations, their turns and feedback on a turn."""
 
 import re
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, Self
 
 from fastapi import Path
@@ -43,6 +44,18 @@ def _text(value: str) -> str:
 
 
 Title = Annotated[str, Field(min_length=1, max_length=MAX_TITLE_CHARS), AfterValidator(_title)]
+
+
+def _utc(moment: datetime) -> datetime:
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # 0001-01-01 east of UTC, 9999-12-31 west of it
+        raise ValueError("the time is out of range") from None
+
+
+Since = Annotated[datetime, AfterValidator(_utc)]
 TitleSearch = Annotated[str, Field(min_length=1, max_length=MAX_TITLE_CHARS), AfterValidator(_text)]
 
 Comment = Annotated[str, Field(max_length=MAX_COMMENT_CHARS), AfterValidator(_text)]
@@ -156,7 +169,9 @@ class TurnOut(BaseModel):
             id=turn.id,
             conversation_id=turn.conversation_id,
             question=turn.question,
-            response=AskResponse.model_validate(turn.response),
+            response=AskResponse.model_validate(
+                {**turn.response, "conversation_id": turn.conversation_id, "turn_id": turn.id}
+            ),
             collection=turn.collection,
             top_k=turn.top_k,
             model=turn.model,

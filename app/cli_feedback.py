@@ -12,8 +12,6 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from app.feedback_export import export_feedback
-
 DATE_FORMATS = ["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"]
 
 
@@ -40,6 +38,9 @@ def feedback_commands(
         """Write feedback as a QA .jsonl file (`kotae eval` scores it): a right passage
         becomes evidence, a right answer `answer_any`, "the documents don't say this" an
         unanswerable question; the rest is skipped, counted on stderr."""
+        # Here, not at the top: it reaches FAISS, and `kotae --help` works without it.
+        from app.feedback_export import export_feedback
+
         with open_app() as app:
             turns, _ = app.feedback.find(None, since, collection)
         exported = export_feedback(turns)

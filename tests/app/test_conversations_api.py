@@ -311,3 +311,5 @@ def test_feedback_is_exported_and_scored_by_kotae_eval(server, alice, bob, corpu
     assert "exported 0 questions" in later.stderr
     bad = kotae(server, "feedback", "export", "--since", "yesterday")
     assert bad.returncode == 2 and "yesterday" in bad.stderr
+    nowhere = kotae(server, "feedback", "export", "--out", str(tmp_path / "no" / "x.jsonl"))
+    assert nowhere.returncode == 2 and "cannot write" in nowhere.stderr

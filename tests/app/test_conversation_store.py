@@ -49,7 +49,10 @@ def test_a_conversation_belongs_to_its_owner_only(stores):
         with pytest.raises(NotFoundError):
             attempt()
     assert conversations.find("bob", None, 0, 10) == ([], 0)
-    assert len(conversations.turns("alice", cid, 0, 10)) == 1
+    nul = NewTurn("a\x00b", {"query": "a\x00b"}, None, 5, "extractive", "extractive", {})
+    conversations.append("alice", cid, nul)  # PostgreSQL text cannot hold NUL, its json can
+    assert conversations.turns("alice", cid, 1, 1)[0].question == "ab"
+    assert len(conversations.turns("alice", cid, 0, 10)) == 2
 
 
 def test_newest_first_paged_and_searched_by_title_literally(stores):

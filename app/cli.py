@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from app.cli_feedback import feedback_commands
 from app.errors import describe
 from app.progress import IngestProgress
 from app.settings import get_settings
@@ -50,6 +51,9 @@ def kotae_app() -> Iterator[Any]:
     finally:
         if app is not None:
             app.close()
+
+
+cli.add_typer(feedback_commands(kotae_app, err), name="feedback")
 
 
 def print_json(data: object) -> None:

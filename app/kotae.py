@@ -10,8 +10,10 @@ from collections.abc import Callable
 from typing import Any, Generic, TypeVar, overload
 
 from app.asking import AskService
+from app.conversations import ConversationStore
 from app.database import upgrade_database
 from app.documents import DocumentService
+from app.feedback import FeedbackStore
 from app.ingesting import IngestService
 from app.model_files import embedding_model_path, query_encoder_for
 from app.ocr_setup import choose_ocr
@@ -85,6 +87,8 @@ class Kotae:
             staged_chunks_keep_seconds=settings.staged_chunks_keep_seconds,
         )
         self.queueing = QueueService(self.blobs, self.jobs, settings.max_file_bytes)
+        self.conversations = ConversationStore(self.corpus.engine)
+        self.feedback = FeedbackStore(self.corpus.engine)
 
     def warm_up(self) -> None:
         """Load the model and the indexes, and build the question encoder, now."""
@@ -97,6 +101,20 @@ class Kotae:
                 " re-processes them (or ingest the same files again)",
                 outdated,
             )
+
+    def answer_settings(self) -> dict[str, Any]:
+        """What shapes an answer besides its question, stored with each conversation turn."""
+        s = self.settings
+        return {
+            "generator_model": s.generator_model if s.generator_url else None,
+            "embedding_model": self.embedder.name,
+            "fusion": s.fusion,
+            "keep_leaders": s.keep_leaders,
+            "reranker": s.reranker_model.name if s.reranker_model else None,
+            "passage_neighbours": s.passage_neighbours,
+            "min_answer_score": s.resolved_min_answer_score,
+            "keyword_bridge": s.keyword_bridge,
+        }
 
     @part
     def embedder(self) -> SentenceEmbedder:

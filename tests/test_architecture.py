@@ -26,7 +26,11 @@ EDGES = ("app.api", "app.cli")
 SERVICES = (
     "app.asking",
     "app.citing",
+    "app.conversation_tables",
+    "app.conversations",
     "app.documents",
+    "app.feedback",
+    "app.feedback_export",
     "app.ingesting",
     "app.queueing",
     "app.searching",

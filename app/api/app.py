@@ -11,7 +11,14 @@ from fastapi import FastAPI
 from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
-from app.api import routes_ask, routes_documents, routes_health, routes_openai, routes_search
+from app.api import (
+    routes_ask,
+    routes_conversations,
+    routes_documents,
+    routes_health,
+    routes_openai,
+    routes_search,
+)
 from app.api.envelope import install_error_handlers
 from app.api.event_streams import document_event_streams
 from app.api.limits import GuardMiddleware
@@ -77,7 +84,14 @@ def create_app(settings: Settings | None = None, with_worker: bool = True) -> Fa
     )
     app.add_middleware(SecurityHeadersMiddleware)  # outermost: refusals get the headers too
     install_error_handlers(app)
-    for module in (routes_health, routes_search, routes_ask, routes_documents, routes_openai):
+    for module in (
+        routes_health,
+        routes_search,
+        routes_ask,
+        routes_conversations,
+        routes_documents,
+        routes_openai,
+    ):
         app.include_router(module.router)
     document_event_streams(app, [routes_ask.ASK_EVENTS, routes_openai.CHAT_EVENTS])
 

@@ -7,10 +7,12 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 
-from app.api.deps import KotaeDep
+from app.api.deps import KotaeDep, OwnerDep
 from app.api.envelope import API_ERRORS, ErrorResponse, domain_error_body, error_responses
 from app.api.event_streams import EventStream
+from app.api.turn_saving import check_conversation, save_turn
 from app.asking import AskResult
+from app.errors import NotFoundError
 from app.schemas.ask import AskRequest, AskResponse, AskToken
 from generator.errors import GeneratorError
 
@@ -36,25 +38,32 @@ def count_answer(request: Request, result: AskResult) -> None:
 @router.post(
     "/v1/ask",
     response_model=AskResponse,
-    responses={200: ASK_EVENTS.response(), **error_responses(400, 422, 502, 503, 504)},
+    responses={200: ASK_EVENTS.response(), **error_responses(400, 404, 422, 502, 503, 504)},
 )
-async def ask(body: AskRequest, kotae: KotaeDep, request: Request) -> Any:
+async def ask(body: AskRequest, kotae: KotaeDep, owner: OwnerDep, request: Request) -> Any:
     history = [(t.role, t.content) for t in body.history]
     asking = kotae.asking
-    if not body.stream:
-        result = await asking.ask(body.question, body.collection, body.top_k, history)
+    await check_conversation(kotae, owner, body.conversation_id)
+
+    async def saved(result: AskResult) -> AskResponse:
         count_answer(request, result)
-        return AskResponse.of(result)
+        response = AskResponse.of(result)
+        return await save_turn(
+            kotae, owner, body.conversation_id, body.question, body.collection, body.top_k, response
+        )
+
+    if not body.stream:
+        return await saved(await asking.ask(body.question, body.collection, body.top_k, history))
 
     async def events() -> AsyncIterator[bytes]:
         try:
             async for item in asking.stream(body.question, body.collection, body.top_k, history):
                 if isinstance(item, AskResult):
-                    count_answer(request, item)
-                    yield sse("final", AskResponse.of(item).model_dump(mode="json"))
+                    yield sse("final", (await saved(item)).model_dump(mode="json"))
                 else:  # checked text, a sentence at a time (Answerer.stream_answer)
                     yield sse("token", AskToken(text=item).model_dump())
-        except GeneratorError as e:  # headers are sent: the error travels as an event
+        # Headers are sent: the error travels as an event (a conversation deleted meanwhile).
+        except (GeneratorError, NotFoundError) as e:
             yield sse("error", domain_error_body(e))
 
     return StreamingResponse(

@@ -3,13 +3,18 @@
 from alembic import context
 from sqlalchemy import Connection, engine_from_config, pool
 
+import app.conversation_tables
 import ingest.job_tables
 import retriever.schema
 
 config = context.config
 # Each package owns its tables on its own metadata (no foreign key crosses them); Alembic
-# compares the database with both.
-target_metadata = [retriever.schema.Base.metadata, ingest.job_tables.metadata]
+# compares the database with all of them.
+target_metadata = [
+    retriever.schema.Base.metadata,
+    ingest.job_tables.metadata,
+    app.conversation_tables.metadata,
+]
 
 
 def migrate(connection: Connection) -> None:

@@ -7,7 +7,7 @@ from pydantic import BaseModel, Field
 
 from app.asking import AskResult
 from app.citing import Citation
-from app.schemas.params import CollectionName
+from app.schemas.params import CollectionName, ConversationRef
 from app.schemas.search import ScoredChunk
 from generator.language import Language
 
@@ -34,6 +34,7 @@ class AskRequest(BaseModel):
     )
     history: list[Turn] = Field(default_factory=list, max_length=MAX_HISTORY_TURNS)
     stream: bool = False
+    conversation_id: ConversationRef | None = None
 
 
 class PassageOut(ScoredChunk):
@@ -54,6 +55,12 @@ class AskResponse(BaseModel):
     )
     query: str = Field(description="The search query used (the question, condensed with history).")
     passages: list[PassageOut] = Field(description="The closest passages, in rank order.")
+    conversation_id: str | None = Field(
+        default=None, description="The conversation this answer was saved to, if asked to."
+    )
+    turn_id: int | None = Field(
+        default=None, description="Its turn there: where feedback on this answer goes."
+    )
 
     @classmethod
     def of(cls, result: AskResult) -> "AskResponse":

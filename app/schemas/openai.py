@@ -17,7 +17,7 @@ from app.schemas.ask import (
     MAX_TOP_K,
     MAX_TURN_CHARS,
 )
-from app.schemas.params import CollectionName
+from app.schemas.params import CollectionName, ConversationRef
 
 MODEL = "kotae"
 
@@ -43,6 +43,7 @@ class ChatRequest(BaseModel):
         description="Passages to answer from (default: KOTAE_TOP_K).",
     )
     collection: CollectionName | None = None
+    conversation_id: ConversationRef | None = None
 
     def turns(self) -> list[tuple[str, str]]:
         """The conversation: user and assistant messages (system prompts are not used)."""
@@ -86,6 +87,10 @@ class ChatCompletionBase(BaseModel):
     id: str
     created: int
     model: str = MODEL
+    # Kotae's own, for a request with `conversation_id`: where the answer was saved (in a
+    # stream, on the last chunk only).
+    conversation_id: str | None = None
+    turn_id: int | None = None
 
 
 class ChatCompletion(ChatCompletionBase):

@@ -15,6 +15,8 @@ MAX_ID = 2**63 - 1  # SQLite INTEGER and PostgreSQL BIGINT
 MAX_COLLECTION_CHARS = 200  # the collections.name column
 CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
+CONVERSATION_ID_PATTERN = r"^[0-9a-f]{32}$"  # uuid4 hex
+
 DocumentId = Annotated[int, Path(ge=1, le=MAX_ID, description="A document id.")]
 StoredId = Annotated[int, Field(ge=1, le=MAX_ID)]
 
@@ -29,4 +31,15 @@ CollectionName = Annotated[
     str,
     Field(min_length=1, max_length=MAX_COLLECTION_CHARS),
     AfterValidator(_collection_name),
+]
+
+
+ConversationRef = Annotated[
+    str,
+    Field(
+        pattern=r"^([0-9a-f]{32}|new)$",
+        description="Append this question and its answer to the conversation with this id, "
+        "or to a new one (`new`); the answer then carries `conversation_id` and `turn_id`. "
+        "An unknown id, or one made with another API key, is a 404 before anything is asked.",
+    ),
 ]

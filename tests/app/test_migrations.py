@@ -2,6 +2,7 @@
 
 import pytest
 from alembic import command
+from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, inspect, text
 
 from app.database import alembic_config, upgrade_database
@@ -53,7 +54,42 @@ def test_a_database_made_by_the_library_is_adopted(database_url):
     upgrade_database(database_url)
     upgrade_database(database_url)  # and again: a no-op
     with engine.connect() as c:
-        assert c.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0003"
+        revision = c.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    assert revision == ScriptDirectory.from_config(alembic_config(database_url)).get_current_head()
+    engine.dispose()
+
+
+def test_a_0003_database_gains_conversations_and_loses_them_on_downgrade(database_url):
+    command.upgrade(alembic_config(database_url), "0003")
+    engine = create_engine(database_url)
+    with engine.begin() as c:
+        c.execute(
+            text(
+                "INSERT INTO collections (id, name, created_at) VALUES (1, 'c', CURRENT_TIMESTAMP)"
+            )
+        )
+    command.upgrade(alembic_config(database_url), "0004")
+    tables = {"conversations", "conversation_turns", "turn_feedback"}
+    assert tables <= set(inspect(engine).get_table_names())
+    with engine.begin() as c:
+        c.execute(
+            text(
+                "INSERT INTO conversations (id, owner, title, created_at, updated_at)"
+                " VALUES ('ab', '', 't', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+            )
+        )
+        c.execute(
+            text(
+                "INSERT INTO conversation_turns (conversation_id, question, response, top_k,"
+                " mode, model, settings, created_at) VALUES ('ab', 'q', '{}', 5, 'extractive',"
+                " 'extractive', '{}', CURRENT_TIMESTAMP)"
+            )
+        )
+        assert c.execute(text("SELECT count(*) FROM collections")).scalar() == 1
+    command.downgrade(alembic_config(database_url), "0003")
+    assert not tables & set(inspect(engine).get_table_names())
+    with engine.connect() as c:
+        assert c.execute(text("SELECT name FROM collections")).scalar() == "c"
     engine.dispose()
 
 

@@ -151,3 +151,30 @@ def test_other_answers_match_the_document(schema, server):
         schema["/v1/search"]["POST"].Case(body={}).validate_response(response, checks=CHECKS)
     assert call_and_check(schema, server, "GET", "/v1/models").json()["data"][0]["id"] == "kotae"
     assert "kotae_http_requests_total" in call_and_check(schema, server, "GET", "/metrics").text
+
+
+def test_conversation_answers_match_the_document(schema, server):
+    one, feedback = "/v1/conversations/{conversation_id}", "/turns/{turn_id}/feedback"
+    answer = call_and_check(
+        schema, server, "POST", "/v1/ask", body={"question": "When?", "conversation_id": "new"}
+    ).json()
+    ids = {"conversation_id": answer["conversation_id"]}
+    turn = {**ids, "turn_id": answer["turn_id"]}
+    made = call_and_check(schema, server, "POST", "/v1/conversations", body={"title": "t"})
+    assert made.status_code == 201
+    for method, path, params, body, status in [
+        ("GET", "/v1/conversations", {}, None, 200),
+        ("GET", one, ids, None, 200),
+        ("PATCH", one, ids, {"title": "renamed"}, 200),
+        ("GET", one + feedback, turn, None, 404),  # none given yet
+        ("PUT", one + feedback, turn, {"rating": "down", "right_chunk_id": 2**40}, 400),
+        ("PUT", one + feedback, turn, {"rating": "up", "right_answer": "9 am"}, 200),
+        ("GET", one + feedback, turn, None, 200),
+        ("GET", "/v1/feedback", {}, None, 200),
+        ("DELETE", one, ids, None, 204),
+        ("GET", one, ids, None, 404),
+        ("GET", one, {"conversation_id": "x" * 40}, None, 422),
+    ]:
+        case = {"path_parameters": params} | ({"body": body} if body is not None else {})
+        response = call_and_check(schema, server, method, path, **case)
+        assert response.status_code == status, (method, path, response.text)

@@ -63,10 +63,12 @@ def start_processes(
     return apis, [start_worker("worker", work / "worker", env)]
 
 
-def wait_caught_up(base: str, chunks: int, timeout: float = 300) -> None:
-    """Until an API process's index holds the seed corpus (it follows the change log)."""
+def wait_caught_up(base: str, chunks: int, question: str, timeout: float = 300) -> None:
+    """Until an API process's index holds the seed corpus: a search makes it read the change
+    log, /readyz says how many chunks it holds."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        httpx.post(f"{base}/v1/search", json={"query": question}, timeout=300).raise_for_status()
         if httpx.get(f"{base}/readyz", timeout=30).json().get("chunks", 0) >= chunks:
             return
         time.sleep(0.5)
@@ -101,7 +103,7 @@ def run(args: argparse.Namespace, work: Path, url: str, questions: list[str]) ->
         with httpx.Client(base_url=bases[0], timeout=60) as http:
             seeds = wait_job(http, seeds_job, timeout=900)
         for base in bases:
-            wait_caught_up(base, seeds["chunks"])
+            wait_caught_up(base, seeds["chunks"], questions[0])
         asyncio.run(warm_up_all(bases, questions[0]))
         synthetic = work / "synthetic"
         synthetic.mkdir()

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from sqlalchemy.exc import OperationalError
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -81,6 +82,13 @@ async def warm_up_all(bases: list[str], question: str) -> None:
             await warm_up(http, question)
 
 
+def log_tail(proc: Process, lines: int = 40) -> str:
+    """The end of a process's log without uvicorn's access lines (readiness polls drown it)."""
+    text = proc.log.read_text(errors="replace") if proc.log.is_file() else ""
+    kept = [line for line in text.splitlines() if ' HTTP/1.1" ' not in line]
+    return "\n".join(kept[-lines:])
+
+
 def load_average() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
 
@@ -128,7 +136,7 @@ def run(args: argparse.Namespace, work: Path, url: str, questions: list[str]) ->
         at_end = load_average()
     except BaseException:
         for proc in [*apis, *workers]:
-            print(f"--- {proc.name} (last lines of its log)\n{proc.tail()}", file=sys.stderr)
+            print(f"--- {proc.name} (end of its log)\n{log_tail(proc)}", file=sys.stderr)
         raise
     finally:
         for proc in [*apis, *workers]:
@@ -177,8 +185,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.api_processes is None:
         args.api_processes = 2 if args.database == "postgres" else 1
-    if args.api_processes < 1 or args.clients < 1:
-        parser.error("--api-processes and --clients must be at least 1")
+    if min(args.api_processes, args.clients, args.files) < 1 or args.seconds <= 0:
+        parser.error("--api-processes, --clients, --files and --seconds must be positive")
     if not (0 <= args.ask_share <= 1 and 0 <= args.stream_share <= 1):
         parser.error("--ask-share and --stream-share are shares between 0 and 1")
 
@@ -191,7 +199,10 @@ def main() -> None:
         if args.database == "sqlite":
             report = run(args, work, f"sqlite:///{work / 'kotae.db'}", questions)
         else:
-            url = new_postgres_database(args.postgres_url, prefix="kotae_load")
+            try:
+                url = new_postgres_database(args.postgres_url, prefix="kotae_load")
+            except OperationalError as e:
+                sys.exit(f"no PostgreSQL at {args.postgres_url} (bash .ci/postgres.sh): {e}")
             try:
                 report = run(args, work, url, questions)
             finally:

@@ -4,6 +4,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, delete, func, insert, literal, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from retriever.chunk_rows import ChunkRows, chunk_columns
@@ -267,6 +268,21 @@ class Corpus(ChunkRows, ChunkStaging):
     def set_meta(self, key: str, value: str) -> None:
         with self.session() as session, session.begin():
             session.merge(MetaRow(key=key, value=value))
+
+    def meta_or_set(self, key: str, value: str) -> str:
+        """The value stored under `key`, storing `value` first when there is none. The first
+        writer wins, so processes opening a new database together all read the same value."""
+        stored = self.get_meta(key)
+        if stored is None:
+            try:
+                with self.session() as session, session.begin():
+                    session.add(MetaRow(key=key, value=value))
+                return value
+            except IntegrityError:  # another process stored it first: theirs holds
+                stored = self.get_meta(key)
+        if stored is None:  # meta rows are never deleted
+            raise RuntimeError(f"meta {key!r} vanished")
+        return stored
 
 
 def _outdated(text_version: int) -> tuple[ColumnElement[bool], ...]:

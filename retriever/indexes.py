@@ -107,16 +107,14 @@ class DerivedIndexes:
 
     def open(self) -> "DerivedIndexes":
         """Check the model matches the stored embeddings, load the snapshot, replay the log."""
-        stored_model = self.corpus.get_meta(EMBEDDING_MODEL_KEY)
-        if stored_model is None:
-            self.corpus.set_meta(EMBEDDING_MODEL_KEY, f"{self.model_name}:{self.dim}")
-        elif stored_model != f"{self.model_name}:{self.dim}":
+        model = f"{self.model_name}:{self.dim}"
+        stored_model = self.corpus.meta_or_set(EMBEDDING_MODEL_KEY, model)
+        if stored_model != model:
             raise EmbeddingModelMismatch(
                 f"the corpus was embedded with {stored_model}, but the configured model is "
-                f"{self.model_name}:{self.dim}; run `kotae reindex --reembed` to re-embed it"
+                f"{model}; run `kotae reindex --reembed` to re-embed it"
             )
-        if self.corpus.get_meta(CORPUS_ID_KEY) is None:
-            self.corpus.set_meta(CORPUS_ID_KEY, uuid.uuid4().hex)
+        self.corpus.meta_or_set(CORPUS_ID_KEY, uuid.uuid4().hex)
         if not self._load_snapshot():
             self.rebuild()
         self.catch_up(force=True)

@@ -110,16 +110,31 @@ def create_postgres_database() -> str:
         if os.environ.get("KOTAE_REQUIRE_POSTGRES") == "1":
             pytest.fail("KOTAE_TEST_DATABASE_URL is not set but PostgreSQL tests are required")
         pytest.skip("no test PostgreSQL (set KOTAE_TEST_DATABASE_URL; see .ci/postgres.sh)")
-    import uuid
+    return new_postgres_database(admin)
 
+
+def _run_admin(admin: str, statement: str) -> None:
     from sqlalchemy import create_engine, text
 
-    name = f"kotae_test_{uuid.uuid4().hex[:12]}"
     engine = create_engine(admin, isolation_level="AUTOCOMMIT")
     with engine.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
+        connection.execute(text(statement))
     engine.dispose()
+
+
+def new_postgres_database(admin: str, prefix: str = "kotae_test") -> str:
+    """Create an empty database next to `admin`'s (a URL); returns the new one's URL."""
+    import uuid
+
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    _run_admin(admin, f'CREATE DATABASE "{name}"')
     return admin.rsplit("/", 1)[0] + "/" + name
+
+
+def drop_postgres_database(admin: str, url: str) -> None:
+    """Drop a database `new_postgres_database` made, even while connections to it remain."""
+    name = url.rsplit("/", 1)[1]
+    _run_admin(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

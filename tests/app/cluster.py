@@ -122,10 +122,14 @@ def _start(name: str, args: list[str], data_dir: Path, env: dict[str, str]) -> P
     return Process(name, process, log)
 
 
-def start_api(name: str, data_dir: Path, env: dict[str, str]) -> Process:
-    """Start `kotae serve --no-worker` (not waiting: start several, then `wait_ready`)."""
+def start_api(
+    name: str, data_dir: Path, env: dict[str, str], in_process_worker: bool = False
+) -> Process:
+    """Start `kotae serve --no-worker`, or with `in_process_worker` plain `kotae serve` (not
+    waiting: start several, then `wait_ready`)."""
     port = free_port()
-    proc = _start(name, ["serve", "--no-worker", "--port", str(port)], data_dir, env)
+    worker = [] if in_process_worker else ["--no-worker"]
+    proc = _start(name, ["serve", *worker, "--port", str(port)], data_dir, env)
     proc.base_url = f"http://127.0.0.1:{port}"
     return proc
 

@@ -11,7 +11,7 @@ import pytest
 
 from retriever.corpus import Corpus
 from retriever.faiss_index import FaissIndex
-from retriever.indexes import DerivedIndexes
+from retriever.indexes import CORPUS_ID_KEY, EMBEDDING_MODEL_KEY, DerivedIndexes
 from retriever.records import NewChunk, NewDocument
 from retriever.vector_index import OneKind, VectorStores
 from tests.conftest import migrate
@@ -178,3 +178,34 @@ def test_concurrent_catch_ups_apply_each_change_once(tmp_path):
         thread.join(30)
     assert sorted(applied) == [0, 0, 0, 40]
     assert indexes.chunk_count == 40 and len(indexes.keyword) == 40
+
+
+@pytest.mark.integration  # a real PostgreSQL server too
+def test_processes_opening_a_fresh_database_together_all_come_up(tmp_path, database_url):
+    """Every API process and worker opens the indexes at start. Started together on a new
+    database, each once tried to store the model and corpus id and all but one failed on the
+    unique key (an API process then stayed unready for good)."""
+    url = migrate(database_url)
+    openers = 8
+    start = threading.Barrier(openers)
+    failures: list[BaseException] = []
+    corpus_ids: list[str | None] = []
+
+    def open_one(i: int) -> None:
+        corpus = Corpus(url)
+        start.wait(timeout=60)
+        try:
+            open_indexes(corpus, tmp_path / f"index-{i}", NumpyIndex)
+            corpus_ids.append(corpus.get_meta(CORPUS_ID_KEY))
+        except Exception as e:  # every failure is the finding
+            failures.append(e)
+
+    threads = [threading.Thread(target=open_one, args=(i,)) for i in range(openers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert failures == []
+    assert len(corpus_ids) == openers and corpus_ids[0] is not None
+    assert set(corpus_ids) == {corpus_ids[0]}
+    assert Corpus(url).get_meta(EMBEDDING_MODEL_KEY) == f"test-model:{DIM}"

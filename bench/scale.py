@@ -42,7 +42,7 @@ from bench.scale_vectors import MixtureSampler, random_unit, real_embeddings, re
 
 EVAL = ROOT.parent / "shared" / "eval"
 PER_DOC = 500
-PROBE_SWEEP = (16, 32, 64, 128, 256, 512)
+PROBE_SWEEP = (32, 64, 128, 256, 512, 1024)
 STARTUP = """
 import json, resource, sys, time
 t = time.perf_counter()
@@ -141,6 +141,7 @@ def build_stores(kotae: object, probes: int) -> tuple[object, object, dict[str, 
 def measure(kotae: object, texts: list[str], probes: int) -> dict[str, object]:
     indexes, searching = kotae.indexes, kotae.searching  # type: ignore[attr-defined]
     exact, ivf, built = build_stores(kotae, probes)
+    probes_default = ivf.nprobe
     product = indexes.dense
     vectors = kotae.embedder.encode_queries(texts)  # type: ignore[attr-defined]
     exact_top = [{i for i, _ in exact.search(v, 10, None)} for v in vectors]
@@ -170,8 +171,22 @@ def measure(kotae: object, texts: list[str], probes: int) -> dict[str, object]:
         len(texts),
     )
     indexes.dense = product
+    sweep = {}
+    for probes in PROBE_SWEEP:
+        ivf.nprobe = probes
+        ms, found = [], 0
+        for v, e in zip(vectors, exact_top, strict=True):
+            began = time.perf_counter()
+            found += len({i for i, _ in ivf.search(v, 10, None)} & e)
+            ms.append((time.perf_counter() - began) * 1000)
+        sweep[probes] = {
+            "recall_at_10": round(found / (10 * len(vectors)), 4),
+            "p50_ms": pct(ms, 50),
+        }
+    ivf.nprobe = probes_default
     return {
         "latency_ms": latency,
+        "ivf_probes": sweep,
         "build_s": built,
         "ivf_recall_at_10": round(sum(agree) / (10 * len(agree)), 4),
         "ivf_lists": ivf.nlist,
@@ -194,17 +209,22 @@ def snapshot_sizes(kotae: object, exact: object) -> dict[str, float]:
     return sizes
 
 
-def delete_until_gone(kotae: object, source: str) -> float:
-    """Milliseconds from deleting a document to both indexes no longer holding its chunks."""
+def delete_until_gone(kotae: object, source: str) -> dict[str, float]:
+    """Milliseconds to delete a document in SQL, then for both indexes to drop its chunks."""
     corpus, indexes = kotae.corpus, kotae.indexes  # type: ignore[attr-defined]
     document = corpus.find_document("bench", source)
     ids = corpus.chunk_ids(document_ids=[document.id])
     began = time.perf_counter()
     corpus.delete_document(document.id)
+    deleted = time.perf_counter()
     indexes.catch_up(force=True)
-    elapsed = (time.perf_counter() - began) * 1000
-    assert not indexes.dense.search(np.zeros(kotae.embedder.dim, np.float32), 1, ids)  # type: ignore[attr-defined]
-    return round(elapsed, 1)
+    done = time.perf_counter()
+    zero = np.zeros(kotae.embedder.dim, np.float32)  # type: ignore[attr-defined]
+    assert not indexes.dense.search(zero, 1, ids)
+    return {
+        "sql_ms": round((deleted - began) * 1000, 1),
+        "indexes_ms": round((done - deleted) * 1000, 1),
+    }
 
 
 def start_up(data_dir: Path) -> dict[str, object]:
@@ -262,6 +282,10 @@ def main() -> None:
     parser.add_argument("--real-from", type=Path, help="a Kotae data dir holding real embeddings")
     parser.add_argument("--vectors", choices=["mixture", "random"], default="mixture")
     parser.add_argument("--json", type=Path, help="also write the report here")
+    parser.add_argument("--data-dir", type=Path, help="keep the data here (default: a temp dir)")
+    parser.add_argument(
+        "--reuse", action="store_true", help="measure the collection --data-dir holds, no writes"
+    )
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     os.environ["KOTAE_APPROXIMATE_INDEX_PROBES"] = str(args.probes)  # for the start-up process
@@ -275,7 +299,12 @@ def main() -> None:
     report: dict[str, object] = {"machine": machine(), "load_at_start": os.getloadavg()}
     drop = None
     with tempfile.TemporaryDirectory() as tmp:
-        kotae = Kotae(Settings(data_dir=Path(tmp), approximate_index_probes=args.probes))
+        data_dir = args.data_dir or Path(tmp)
+        kotae = Kotae(Settings(data_dir=data_dir, approximate_index_probes=args.probes))
+        if args.reuse:
+            row = {"chunks": kotae.indexes.chunk_count, **measure(kotae, texts, args.probes)}
+            print(json.dumps({**report, "load_at_end": os.getloadavg(), "sizes": [row]}))
+            return
         dim = kotae.embedder.dim
         rng = np.random.default_rng(0)
         draw: Callable[[int], np.ndarray] = lambda n: random_unit(rng, n, dim)  # noqa: E731
@@ -309,7 +338,7 @@ def main() -> None:
                 row.update(measure(kotae, texts, args.probes))
                 row["delete_ms"] = delete_until_gone(kotae, f"doc{size // PER_DOC - 1}")
                 indexes.save()
-                row["api_process"] = start_up(Path(tmp))
+                row["api_process"] = start_up(data_dir)
                 row["bench_rss_mb"] = rss_mb()
                 row["load"] = os.getloadavg()
                 results.append(row)

@@ -195,7 +195,7 @@ def test_processes_opening_a_fresh_database_together_all_come_up(tmp_path, datab
         corpus = Corpus(url)
         start.wait(timeout=60)
         try:
-            open_indexes(corpus, tmp_path / f"index-{i}", NumpyIndex)
+            open_indexes(corpus, tmp_path / f"index-{i}", STORES["numpy"])
             corpus_ids.append(corpus.get_meta(CORPUS_ID_KEY))
         except Exception as e:  # every failure is the finding
             failures.append(e)

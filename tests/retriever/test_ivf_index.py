@@ -115,7 +115,7 @@ def test_the_store_follows_the_collection_size():
     exact, ivf = FaissIndex(DIM, use_gpu=False), stores.new(5_000)
     assert not stores.suits(exact, 1_000) and stores.suits(exact, 999)
     assert stores.suits(ivf, 500) and not stores.suits(ivf, 499)  # kept down to half
-    assert stores.suits(ivf, 20_000) and not stores.suits(ivf, 21_000)  # lists outgrown
+    assert stores.suits(ivf, 19_000) and not stores.suits(ivf, 21_000)  # lists outgrown
     assert isinstance(SizedStores(DIM, False, 0, 8).new(10**7), FaissIndex)  # 0: never
     assert SizedStores(DIM, True, 1_000, 8).suits(exact, 10**7)  # a GPU searches exactly
 

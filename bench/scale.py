@@ -142,7 +142,10 @@ def measure(kotae: object, texts: list[str], probes: int) -> dict[str, object]:
     indexes, searching = kotae.indexes, kotae.searching  # type: ignore[attr-defined]
     exact, ivf, built = build_stores(kotae, probes)
     probes_default = ivf.nprobe
-    product = indexes.dense
+    product, poll = indexes.dense, indexes.poll_interval
+    # Searches must not look at the log meanwhile: one would see the exact store swapped in
+    # above the threshold and start rebuilding the dense index in the background.
+    indexes.poll_interval = math.inf
     vectors = kotae.embedder.encode_queries(texts)  # type: ignore[attr-defined]
     exact_top = [{i for i, _ in exact.search(v, 10, None)} for v in vectors]
     agree = [
@@ -170,7 +173,7 @@ def measure(kotae: object, texts: list[str], probes: int) -> dict[str, object]:
         },
         len(texts),
     )
-    indexes.dense = product
+    indexes.dense, indexes.poll_interval = product, poll
     sweep = {}
     for probes in PROBE_SWEEP:
         ivf.nprobe = probes
@@ -303,6 +306,8 @@ def main() -> None:
         kotae = Kotae(Settings(data_dir=data_dir, approximate_index_probes=args.probes))
         if args.reuse:
             row = {"chunks": kotae.indexes.chunk_count, **measure(kotae, texts, args.probes)}
+            some = kotae.corpus.list_documents()[0].source
+            row["delete_ms"] = delete_until_gone(kotae, some)
             print(json.dumps({**report, "load_at_end": os.getloadavg(), "sizes": [row]}))
             return
         dim = kotae.embedder.dim

@@ -116,6 +116,23 @@ def write(
     return rates
 
 
+def database_mb(corpora: dict[str, object]) -> dict[str, int]:
+    """Size on disk of each database (SQLite: the file and its WAL)."""
+    from sqlalchemy import text
+
+    sizes = {}
+    for name, corpus in corpora.items():
+        engine = corpus.engine  # type: ignore[attr-defined]
+        if engine.dialect.name == "sqlite":
+            path = Path(engine.url.database)
+            total = sum(p.stat().st_size for p in (path, Path(f"{path}-wal")) if p.exists())
+        else:
+            with engine.connect() as connection:
+                total = connection.scalar(text("SELECT pg_database_size(current_database())"))
+        sizes[name] = round(total / 2**20)
+    return sizes
+
+
 def build_stores(kotae: object, probes: int) -> tuple[object, object, dict[str, float]]:
     """The exact store and an IVF store built from SQL like a rebuild builds them."""
     from retriever.faiss_index import FaissIndex
@@ -337,6 +354,7 @@ def main() -> None:
                 row: dict[str, object] = {
                     "chunks": indexes.chunk_count,
                     "write_chunks_per_s": rates,
+                    "database_mb": database_mb(corpora),
                     "index_build_s": round(time.perf_counter() - began, 1),
                     "store": type(indexes.dense).__name__,
                 }

@@ -1,7 +1,8 @@
 """What Kotae costs as a collection grows: 100k, 300k and 1M chunks in one run.
 
 The method of bench/query.py: synthetic chunks of seed-corpus sentences, stored straight into
-SQL, and questions embedded by the real query encoder. The chunk vectors are drawn from a
+SQL (with `--real-from`, sentences of a real ingested collection too, for a realistic
+vocabulary), and questions embedded by the real query encoder. The chunk vectors are drawn from a
 mixture fitted to real embeddings (bench/scale_vectors.py), since an approximate index's
 recall depends on their shape; `--vectors random` gives the worst case instead.
 
@@ -38,7 +39,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.common import machine, seed_sentences  # noqa: E402
-from bench.scale_vectors import MixtureSampler, random_unit, real_embeddings, realism  # noqa: E402
+from bench.scale_vectors import (  # noqa: E402
+    MixtureSampler,
+    random_unit,
+    real_embeddings,
+    real_sentences,
+    realism,
+)
 
 EVAL = ROOT.parent / "shared" / "eval"
 PER_DOC = 500
@@ -316,6 +323,8 @@ def main() -> None:
 
     pool = seed_sentences()
     texts = questions(args.queries, pool)
+    if args.real_from:
+        pool = sorted(set(pool) | set(real_sentences(args.real_from)))
     report: dict[str, object] = {"machine": machine(), "load_at_start": os.getloadavg()}
     drop = None
     with tempfile.TemporaryDirectory() as tmp:

@@ -26,6 +26,21 @@ def real_embeddings(data_dir: Path | None, sentences: list[str], embedder: objec
     return np.asarray(embedder.encode_passages(sentences), dtype=np.float32)  # type: ignore[attr-defined]
 
 
+def real_sentences(data_dir: Path) -> list[str]:
+    """Sentences of the chunks a Kotae data dir holds: a real collection's vocabulary, much
+    wider than the seed corpus's, so keyword postings are as long as real text makes them."""
+    from retriever.corpus import Corpus
+
+    corpus = Corpus(f"sqlite:///{(data_dir / 'kotae.db').resolve()}")
+    found = []
+    for _, texts, _ in corpus.iter_chunks():
+        for text in texts:
+            found += [
+                s.strip() for s in text.replace("。", "。\n").splitlines() if len(s.strip()) >= 8
+            ]
+    return sorted(set(found))
+
+
 class MixtureSampler:
     """Draws unit vectors from a Gaussian mixture fitted to `real` (rows are unit vectors)."""
 

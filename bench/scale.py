@@ -9,10 +9,11 @@ recall depends on their shape; `--vectors random` gives the worst case instead.
 For each size, cumulatively: SQLite (and PostgreSQL, with `--postgres URL`) write rate;
 both indexes rebuilt from SQL as the product builds them (IVF above the threshold, see
 `approximate_index_above`); an exact index built beside it for comparison; hybrid / dense /
-keyword query p50 and p95 (wall and thread CPU time, which other processes on a shared
-machine do not inflate) through the IVF and the exact store; IVF recall@10 against exact
-search; a delete's time to disappear; and a separate API-like process's start-up from the
-snapshot and its RSS. Growth exponents between sizes close the report.
+keyword query p50 and p95 (wall, and this process's CPU time, which other processes on a
+shared machine do not inflate; a hybrid search's BM25 runs on a second thread) through
+the IVF and the exact store; IVF recall@10 against exact search at several probe counts;
+a delete's time to disappear; and a separate API-like process's start-up from the snapshot
+and its RSS. Growth exponents between sizes close the report.
 
     python bench/scale.py [--sizes 100000,300000,1000000] [--queries 200] [--postgres URL]
                           [--real-from DATA_DIR] [--vectors mixture|random] [--json OUT]
@@ -82,14 +83,14 @@ def pct(values: list[float], q: int) -> float:
 
 
 def timed(calls: dict[str, Callable[[], object]], rounds: int) -> dict[str, dict[str, float]]:
-    """p50/p95 wall and thread-CPU milliseconds of each call, interleaved round by round."""
+    """p50/p95 wall and process-CPU milliseconds of each call, interleaved round by round."""
     wall: dict[str, list[float]] = {name: [] for name in calls}
     cpu: dict[str, list[float]] = {name: [] for name in calls}
     for r in range(rounds):
         for name, call in calls.items():
-            w, c = time.perf_counter(), time.thread_time()
+            w, c = time.perf_counter(), time.process_time()
             call(r)  # type: ignore[call-arg]
-            cpu[name].append((time.thread_time() - c) * 1000)
+            cpu[name].append((time.process_time() - c) * 1000)
             wall[name].append((time.perf_counter() - w) * 1000)
     return {
         n: {"p50": pct(wall[n], 50), "p95": pct(wall[n], 95), "cpu_p50": pct(cpu[n], 50)}

@@ -3,6 +3,7 @@
 import { ApiError, apiFetch, getJSON } from "./api.js";
 import { formatSize, t } from "./i18n.js";
 import { confirmDelete } from "./dialogs.js";
+import { closeSourceOfDocument, displaySource } from "./sources.js";
 import { onDocuments, setDocuments, store } from "./store.js";
 import { toast } from "./toast.js";
 
@@ -59,7 +60,7 @@ function docRow(doc) {
   icon.setAttribute("aria-hidden", "true");
   const body = el("div", "doc-body");
   const title = el("span", "doc-title", doc.title || doc.source);
-  title.title = doc.source;
+  title.title = displaySource(doc.source);
   const meta = el("span", "doc-meta");
   const parts = [doc.collection];
   if (doc.pages > 1) parts.push(t("pages", { n: doc.pages }));
@@ -89,7 +90,7 @@ function docRow(doc) {
 
 async function deleteDocument(doc, row) {
   const title = doc.title || doc.source;
-  if (!(await confirmDelete(title, doc.chunks))) return;
+  if (!(await confirmDelete(t("deleteText", { title, chunks: doc.chunks })))) return;
   try {
     await apiFetch(`/v1/documents/${encodeURIComponent(doc.id)}`, { method: "DELETE" });
   } catch (error) {
@@ -100,6 +101,7 @@ async function deleteDocument(doc, row) {
   }
   // Keep keyboard users in the list: focus the next row's button, or the previous one's.
   const next = row.nextElementSibling || row.previousElementSibling;
+  closeSourceOfDocument(doc.id);
   const documents = new Map(store.documents);
   documents.delete(doc.id);
   setDocuments([...documents.values()]);

@@ -1,6 +1,6 @@
 // A small Markdown renderer that builds DOM nodes: untrusted text only ever reaches the page as
 // text nodes (never innerHTML). Paragraphs, headings, lists, quotes, code, emphasis, links and
-// the answer's [n] citation markers.
+// the answer's [n] citation markers, tables.
 
 const FENCE = /^ {0,3}(`{3,}|~{3,})\s*([\w+#.-]*)\s*$/;
 const HEADING = /^ {0,3}(#{1,6})\s+(.*?)\s*#*\s*$/;
@@ -8,6 +8,7 @@ const RULE = /^ {0,3}([-*_])(\s*\1){2,}\s*$/;
 const QUOTE = /^ {0,3}>\s?(.*)$/;
 const ITEM = /^(\s*)([-*+•]|\d{1,9}[.)])\s+(.*)$/;
 const CITE = /^\[(\d{1,3}(?:\s*[,，、]\s*\d{1,3})*)\]/;
+const TABLE_RULE = /^\s*\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$/;
 const BARE_URL = /^https?:\/\/[^\s<>"'）」』】]+/;
 
 function el(tag, className) {
@@ -209,6 +210,59 @@ function list(lines, start, opts) {
   return [node, i];
 }
 
+/** The cells of a table row: split at unescaped pipes, outer pipes dropped. */
+function cells(line) {
+  const parts = [];
+  let cell = "";
+  const body = line.trim().replace(/^\|/, "").replace(/(^|[^\\])\|$/, "$1");
+  for (let i = 0; i < body.length; i += 1) {
+    if (body[i] === "\\" && body[i + 1] === "|") {
+      cell += "|";
+      i += 1;
+    } else if (body[i] === "|") {
+      parts.push(cell.trim());
+      cell = "";
+    } else {
+      cell += body[i];
+    }
+  }
+  parts.push(cell.trim());
+  return parts;
+}
+
+function startsTable(lines, i) {
+  const next = lines[i + 1];
+  return lines[i].includes("|") && next !== undefined && next.includes("-") && TABLE_RULE.test(next) &&
+    cells(lines[i]).length === cells(next).length;
+}
+
+/** Parses a table at lines[start] (header, rule, rows); returns [node, next line index]. */
+function table(lines, start, opts) {
+  const head = cells(lines[start]);
+  const align = cells(lines[start + 1]).map((c) =>
+    c.endsWith(":") ? (c.startsWith(":") ? "center" : "right") : c.startsWith(":") ? "left" : "");
+  const row = (values, tag) => {
+    const tr = el("tr");
+    head.forEach((_, k) => {
+      const cell = el(tag);
+      if (align[k]) cell.style.textAlign = align[k];
+      inline(values[k] ?? "", cell, opts);
+      tr.append(cell);
+    });
+    return tr;
+  };
+  const node = el("table");
+  const thead = el("thead");
+  thead.append(row(head, "th"));
+  const tbody = el("tbody");
+  let i = start + 2;
+  while (i < lines.length && lines[i].trim() !== "" && lines[i].includes("|")) tbody.append(row(cells(lines[i++]), "td"));
+  node.append(thead, tbody);
+  const wrap = el("div", "table-wrap");
+  wrap.append(node);
+  return [wrap, i];
+}
+
 function startsBlock(line) {
   return FENCE.test(line) || HEADING.test(line) || RULE.test(line) || QUOTE.test(line) ||
     ITEM.test(line);
@@ -258,6 +312,12 @@ function blocks(lines, parent, opts) {
       parent.append(quote);
       continue;
     }
+    if (startsTable(lines, i)) {
+      const [node, next] = table(lines, i, opts);
+      parent.append(node);
+      i = next;
+      continue;
+    }
     if (ITEM.test(line)) {
       const [node, next] = list(lines, i, opts);
       parent.append(node);
@@ -266,7 +326,9 @@ function blocks(lines, parent, opts) {
     }
     const body = [line];
     i += 1;
-    while (i < lines.length && lines[i].trim() !== "" && !startsBlock(lines[i])) body.push(lines[i++]);
+    while (i < lines.length && lines[i].trim() !== "" && !startsBlock(lines[i]) && !startsTable(lines, i)) {
+      body.push(lines[i++]);
+    }
     const p = el("p");
     inline(body.join("\n").trim(), p, opts);
     parent.append(p);

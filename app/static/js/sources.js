@@ -7,6 +7,13 @@ import { toast } from "./toast.js";
 
 const panel = () => document.getElementById("source-panel");
 let opener = null;
+let shownDocument = null;
+
+/** A file name or a path relative to what was ingested; never an absolute server path. */
+export function displaySource(source) {
+  const text = String(source || "");
+  return /^(\/|[A-Za-z]:[\\/]|\\\\)/.test(text) ? text.split(/[\\/]/).filter(Boolean).pop() || text : text;
+}
 
 function isPdf(documentId, source) {
   const doc = store.documents.get(documentId);
@@ -26,13 +33,15 @@ export function showSource(entry, from) {
 
   document.getElementById("source-eyebrow").textContent = entry.label;
   // "Title › Section" where the document has headings.
-  document.getElementById("source-title").textContent = entry.context || entry.title || entry.source;
+  document.getElementById("source-title").textContent =
+    entry.context || entry.title || displaySource(entry.source);
+  shownDocument = entry.gone ? null : entry.documentId;
 
   const meta = document.getElementById("source-meta");
   meta.replaceChildren();
   const file = document.createElement("span");
   file.className = "source-file";
-  file.textContent = entry.source;
+  file.textContent = displaySource(entry.source);
   const page = document.createElement("span");
   page.textContent = t("page", { page: entry.page });
   meta.append(file, page);
@@ -66,7 +75,13 @@ export function showSource(entry, from) {
 
   const links = document.getElementById("source-links");
   links.replaceChildren();
-  if (entry.documentId != null) {
+  if (entry.gone) {
+    // The text is as it was when the answer was given; the document itself is gone.
+    const note = document.createElement("span");
+    note.className = "source-gone";
+    note.textContent = t("sourceGone");
+    links.append(note);
+  } else if (entry.documentId != null) {
     const a = document.createElement("a");
     a.className = "btn btn-ghost btn-small";
     a.target = "_blank";
@@ -101,17 +116,23 @@ export function sourceOpen() {
   return !panel().hidden;
 }
 
-/** Hides the panel and gives the focus back to the chip that opened it. */
-export function closeSource() {
+/** Hides the panel and gives the focus back to the chip that opened it (unless told not to). */
+export function closeSource({ restoreFocus = true } = {}) {
   const root = panel();
   if (root.hidden) return;
   root.hidden = true;
+  shownDocument = null;
   document.body.classList.remove("source-open");
   if (opener) {
     opener.setAttribute("aria-expanded", "false");
-    if (opener.isConnected) opener.focus();
+    if (restoreFocus && opener.isConnected) opener.focus();
   }
   opener = null;
+}
+
+/** Closes the panel when it shows a passage of the document `id` (deleted). */
+export function closeSourceOfDocument(id) {
+  if (shownDocument != null && shownDocument === id) closeSource({ restoreFocus: false });
 }
 
 export function initSources() {

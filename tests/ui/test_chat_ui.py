@@ -465,6 +465,20 @@ MARKDOWN_CASES = [
         "https://example.org/a</a>.</p>",
     ),
     ("x [1, 2] y [9]", "<p>x <sup>1</sup><sup>2</sup> y [9]</p>"),
+    (
+        "| a | b |\n|---|:-:|\n| 1 | [2] |\n| x \\| y | **z** |",
+        '<div class="table-wrap"><table><thead><tr><th>a</th><th style="text-align: center;">b'
+        '</th></tr></thead><tbody><tr><td>1</td><td style="text-align: center;"><sup>2</sup>'
+        '</td></tr><tr><td>x | y</td><td style="text-align: center;"><strong>z</strong></td>'
+        "</tr></tbody></table></div>",
+    ),
+    (
+        "text\n| a | b |\n| - | - |",
+        '<p>text</p><div class="table-wrap"><table><thead><tr><th>a</th>'
+        "<th>b</th></tr></thead><tbody></tbody></table></div>",
+    ),
+    ("a | b\nc | d", "<p>a | b<br>c | d</p>"),
+    ("| a | b |\n|---|", "<p>| a | b |<br>|---|</p>"),
 ]
 
 

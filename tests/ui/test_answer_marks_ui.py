@@ -99,4 +99,13 @@ def test_marks_per_sentence_a_table_and_a_code_block(open_page: Callable[..., Ui
     expect(copy).to_have_attribute("aria-label", "コピーしました")
     copied = page.evaluate("navigator.clipboard.readText()")
     assert copied == "print('灯籠')"
+
+    # Answers that grow when they finish (chips, sources, the list) still end at the bottom.
+    for index in (1, 2):
+        ask(page, "もう一度お願いします。", index)
+        page.wait_for_function(
+            "() => { const b = document.getElementById('messages');"
+            " return b.scrollHeight - b.scrollTop - b.clientHeight < 2; }",
+            timeout=5_000,
+        )
     assert ui.errors == []

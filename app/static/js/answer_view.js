@@ -10,6 +10,15 @@ import { markerVerdicts, unverifiedList } from "./verification.js";
 /** The chat log, and whether it is scrolled to (near) its end. */
 export const scroller = () => document.getElementById("messages");
 
+/**
+ * Scrolls the log to its end at once: a smooth scroll (the CSS default) would still be moving
+ * when the next check of nearBottom() runs, which then reads "scrolled up" and stops following.
+ */
+export function scrollToEnd() {
+  const box = scroller();
+  box.scrollTo({ top: box.scrollHeight, behavior: "instant" });
+}
+
 export function nearBottom() {
   const box = scroller();
   return box.scrollHeight - box.scrollTop - box.clientHeight < 120;
@@ -104,7 +113,7 @@ export class AnswerView {
       this.content.replaceChildren(
         renderMarkdown(this.text, { citation: (n) => el("span", "chip chip-pending", String(n)) }),
       );
-      if (stick) scroller().scrollTop = scroller().scrollHeight;
+      if (stick) scrollToEnd();
     });
   }
 

@@ -2,7 +2,7 @@
 // streams answers, reopens saved ones, regenerates or edits the last question.
 
 import { ApiError, postJSON, readEvents } from "./api.js";
-import { AnswerView, nearBottom, scroller } from "./answer_view.js";
+import { AnswerView, nearBottom, scrollToEnd, scroller } from "./answer_view.js";
 import {
   currentConversation,
   initConversations,
@@ -24,12 +24,6 @@ let active = null; // {controller} while an answer streams
 let shown = 0; // bumped whenever the log is replaced, so a late answer knows it is stale
 
 const $ = (id) => document.getElementById(id);
-
-/** Scrolls the log to its end (the question box sits right under it). */
-function scrollToEnd() {
-  const box = scroller();
-  box.scrollTop = box.scrollHeight;
-}
 
 function userMessage(text) {
   const article = el("article", "msg msg-user");

@@ -1,6 +1,6 @@
 // Documents: upload (picker and drag and drop), live job progress, the list, and delete.
 
-import { ApiError, apiFetch, getJSON } from "./api.js";
+import { ApiError, apiFetch, getJSON, uploadForm } from "./api.js";
 import { formatSize, t } from "./i18n.js";
 import { confirmDelete } from "./dialogs.js";
 import { closeSourceOfDocument, displaySource } from "./sources.js";
@@ -22,13 +22,24 @@ function setText(node, text) {
   if (node.textContent !== text) node.textContent = text;
 }
 
+const KINDS = { pdf: "PDF", docx: "DOC", doc: "DOC", html: "HTML", htm: "HTML", md: "MD", markdown: "MD" };
+
 function kindOf(doc) {
   const mime = doc.mime || "";
   if (mime === "application/pdf") return "PDF";
   if (mime.includes("wordprocessingml")) return "DOC";
   if (mime.includes("html")) return "HTML";
   if (mime.includes("markdown")) return "MD";
-  return "TXT";
+  // A failed file may have no type yet: its name's extension tells.
+  const ext = /\.([a-z0-9]+)$/i.exec(doc.source || "")?.[1]?.toLowerCase();
+  return (!mime && KINDS[ext]) || "TXT";
+}
+
+/** A failed upload's reason in the UI's language, the server's own words after it. */
+function uploadError(error) {
+  if (!(error instanceof ApiError)) return t("networkError");
+  const key = { payload_too_large: "uploadTooLarge", unauthorized: "uploadUnauthorized" }[error.type];
+  return `${t(key || "uploadFailed")} (${error.message})`;
 }
 
 /** Reloads GET /v1/documents into the store and the list. */
@@ -169,6 +180,7 @@ class JobCard {
     const total = job.files_total || job.files.length || 1;
     this.bar.setAttribute("aria-valuemax", String(total));
     this.bar.setAttribute("aria-valuenow", String(job.files_done));
+    this.bar.removeAttribute("aria-valuetext");
     const share = job.status === "done" ? 1 : job.files_done / total;
     // A running job with nothing finished yet still shows that work has started.
     this.fill.style.width = `${Math.max(share, job.status === "running" ? 0.06 : 0) * 100}%`;
@@ -180,6 +192,21 @@ class JobCard {
       : t(key[job.status] || "jobRunning"));
     setText(this.summary, summary);
     this.renderFiles(job.files);
+  }
+
+  /** Bytes sent so far, before the server has the files. */
+  uploading(loaded, total) {
+    const share = total ? loaded / total : 0;
+    setText(this.status, t("jobUploading"));
+    this.el.dataset.status = "uploading";
+    this.bar.setAttribute("aria-valuemax", "100");
+    this.bar.setAttribute("aria-valuenow", String(Math.round(share * 100)));
+    const text = total
+      ? t("uploadBytes", { done: formatSize(loaded), total: formatSize(total) })
+      : formatSize(loaded);
+    this.bar.setAttribute("aria-valuetext", text);
+    this.fill.style.width = `${share * 100}%`;
+    setText(this.summary, text);
   }
 
   fail(message) {
@@ -237,14 +264,15 @@ export async function upload(files) {
   for (const file of list) form.append("files", file, file.name);
   const collection = $("upload-collection").value.trim();
   if (collection) form.append("collection", collection);
+  let sent;
   try {
-    const response = await apiFetch("/v1/documents", { method: "POST", body: form });
-    const { job_id: jobId } = await response.json();
-    card.el.dataset.jobId = jobId;
-    await poll(card, jobId);
+    sent = await uploadForm("/v1/documents", form, (loaded, total) => card.uploading(loaded, total));
   } catch (error) {
-    card.fail(error instanceof ApiError ? error.message : t("networkError"));
+    card.fail(uploadError(error));
+    return;
   }
+  card.el.dataset.jobId = sent.job_id;
+  await poll(card, sent.job_id);
 }
 
 function hasFiles(event) {

@@ -311,7 +311,8 @@ def test_api_key_is_asked_for_and_sent(open_page: Callable[..., UiPage]) -> None
     expect(dialog).to_be_hidden()
     expect(page.locator("#doc-list .doc").first).to_be_visible()
     assert page.evaluate("sessionStorage.getItem('kotae.apiKey')") == key
-    assert seen[:2] == [None, "Bearer wrong-key"]
+    # The page loads its documents and its chats at once: both wait for the one dialog.
+    assert seen[0] is None and "Bearer wrong-key" in seen
     assert seen[-1] == f"Bearer {key}"
     assert ui.errors == []
 

@@ -238,14 +238,37 @@ def test_the_source_panel_after_a_delete(
     page = ui.page
     page.get_by_role("button", name="新しいチャット").click()
     page.locator("#collection").select_option("tea")
+    panel = page.locator("#source-panel")
+
+    # The library opens a document: its details, its passages, its original.
+    page.locator("#doc-list .doc", has_text="aoba").locator("button.doc-body").click()
+    expect(panel.locator("#source-eyebrow")).to_have_text("文書")
+    expect(panel.locator("#source-meta")).to_contain_text("aoba.txt")
+    expect(panel.locator("#source-meta")).to_contain_text("tea")
+    expect(panel.locator(".doc-chunk-list")).to_contain_text("1979")
+    expect(panel.locator(".doc-chunk").first.locator(".doc-chunk-page")).to_have_text("1 ページ")
+    expect(panel.locator(".passage")).to_be_hidden()
+    expect(panel.locator("#source-links a")).to_have_attribute("href", re.compile(r"/file$"))
+    # Absolute server paths (from `kotae ingest /srv/...`) show as the file name only.
+    shown = page.evaluate(
+        """async () => (await import("/static/js/sources.js")).displaySource(
+            "/srv/kotae/corpus/manuals/a.pdf")"""
+    )
+    assert shown == "a.pdf"
+
+    # A new question closes the panel; its citation opens it again on the passage.
     answer = ask(page, "茶房あおばの開店は何年ですか？", 0)
+    expect(panel).to_be_hidden()
     expect(answer.locator(".msg-content")).to_contain_text("1979")
     answer.locator(".source-card").first.click()
-    panel = page.locator("#source-panel")
+    expect(panel.locator(".passage")).to_contain_text("1979")
+    expect(panel.locator(".doc-chunks")).to_be_hidden()
     expect(panel.locator("#source-links a")).to_be_visible()
 
     # Deleting the document the panel shows closes the panel.
-    page.locator("#doc-list .doc", has_text="aoba").get_by_role("button").click()
+    page.locator("#doc-list .doc", has_text="aoba").get_by_role(
+        "button", name=re.compile("を削除")
+    ).click()
     page.locator("#confirm-ok").click()
     expect(page.locator("#doc-list .doc", has_text="aoba")).to_have_count(0)
     expect(panel).to_be_hidden()

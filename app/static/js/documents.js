@@ -3,6 +3,7 @@
 import { ApiError, apiFetch, getJSON, uploadForm } from "./api.js";
 import { formatSize, t } from "./i18n.js";
 import { confirmDelete } from "./dialogs.js";
+import { showDocument } from "./library_view.js";
 import { closeSourceOfDocument, displaySource } from "./sources.js";
 import { onDocuments, setDocuments, store } from "./store.js";
 import { toast } from "./toast.js";
@@ -56,9 +57,11 @@ function renderList(documents) {
   const list = $("doc-list");
   const docs = [...documents.values()].sort((a, b) => (a.updated_at < b.updated_at ? 1 : -1));
   // A refresh while a row's button has the focus must not drop it to <body>.
-  const focused = document.activeElement?.closest?.("#doc-list .doc")?.dataset.documentId;
+  const active = document.activeElement;
+  const focused = active?.closest?.("#doc-list .doc")?.dataset.documentId;
+  const which = active?.classList?.contains("danger") ? "button.danger" : "button.doc-body";
   list.replaceChildren(...docs.map(docRow));
-  if (focused) list.querySelector(`[data-document-id="${focused}"] button`)?.focus();
+  if (focused) list.querySelector(`[data-document-id="${focused}"] ${which}`)?.focus();
   $("doc-empty").hidden = docs.length > 0;
   $("doc-count").textContent = docs.length ? String(docs.length) : "";
 }
@@ -69,7 +72,11 @@ function docRow(doc) {
   const kind = kindOf(doc);
   const icon = el("span", `doc-kind kind-${kind.toLowerCase()}`, kind);
   icon.setAttribute("aria-hidden", "true");
-  const body = el("div", "doc-body");
+  const body = el("button", "doc-body");
+  body.type = "button";
+  body.setAttribute("aria-controls", "source-panel");
+  body.setAttribute("aria-expanded", "false");
+  body.addEventListener("click", () => showDocument(doc, body));
   const title = el("span", "doc-title", doc.title || doc.source);
   title.title = displaySource(doc.source);
   const meta = el("span", "doc-meta");
@@ -116,7 +123,7 @@ async function deleteDocument(doc, row) {
   const documents = new Map(store.documents);
   documents.delete(doc.id);
   setDocuments([...documents.values()]);
-  const target = next && $("doc-list").querySelector(`[data-document-id="${next.dataset.documentId}"] button`);
+  const target = next && $("doc-list").querySelector(`[data-document-id="${next.dataset.documentId}"] button.danger`);
   (target || $("pick-files")).focus();
   toast(t("deleted", { title }));
   refreshDocuments();

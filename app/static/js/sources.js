@@ -26,16 +26,10 @@ function isPdf(documentId, source) {
  * documentId, supported?}) in the panel; `from` gets the focus back on close.
  */
 export function showSource(entry, from) {
-  const root = panel();
-  if (opener && opener !== from) opener.setAttribute("aria-expanded", "false");
-  opener = from || null;
-  if (opener) opener.setAttribute("aria-expanded", "true");
-
   document.getElementById("source-eyebrow").textContent = entry.label;
   // "Title › Section" where the document has headings.
   document.getElementById("source-title").textContent =
     entry.context || entry.title || displaySource(entry.source);
-  shownDocument = entry.gone ? null : entry.documentId;
 
   const meta = document.getElementById("source-meta");
   meta.replaceChildren();
@@ -60,6 +54,8 @@ export function showSource(entry, from) {
 
   const passage = document.getElementById("source-passage");
   passage.replaceChildren();
+  passage.hidden = false;
+  document.getElementById("source-chunks").hidden = true;
   passage.lang = /[\u3040-\u30ff\u4e00-\u9fff]/.test(entry.text) ? "ja" : "en";
   const text = entry.text || "";
   const start = Math.max(0, Math.min(entry.highlightStart ?? -1, text.length));
@@ -99,13 +95,24 @@ export function showSource(entry, from) {
     links.append(a);
   }
 
+  revealPanel(from, entry.gone ? null : entry.documentId, mark);
+}
+
+/**
+ * Shows the panel once its content is in place: `from` gets the focus back on close, `documentId`
+ * is the document it shows (a delete closes it), `mark` is scrolled into view.
+ */
+export function revealPanel(from, documentId, mark = null) {
+  const root = panel();
+  if (opener && opener !== from) opener.setAttribute("aria-expanded", "false");
+  opener = from || null;
+  if (opener) opener.setAttribute("aria-expanded", "true");
+  shownDocument = documentId ?? null;
   const wasHidden = root.hidden;
   root.hidden = false;
   document.body.classList.add("source-open");
-  if (mark) {
-    const body = root.querySelector(".source-body");
-    body.scrollTop = Math.max(0, mark.offsetTop - body.clientHeight / 3);
-  }
+  const body = root.querySelector(".source-body");
+  body.scrollTop = mark ? Math.max(0, mark.offsetTop - body.clientHeight / 3) : 0;
   if (wasHidden || !root.contains(document.activeElement)) {
     document.getElementById("source-title").focus({ preventScroll: true });
   }

@@ -17,15 +17,16 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 PASSAGE = "灯籠流しでは、紙の灯籠およそ2300個が白糸川に浮かべられます。"
 ANSWER = (
     "## 灯籠の数\n\n"
-    "灯籠は**2300個**です[1]。灯籠は金色に光ります[1]。\n\n"
-    "| 項目 | 数 |\n|---|---:|\n| 灯籠 | 2300 [1] |\n| 開始 | 1897年 |\n\n"
+    "灯籠は**2300個**です[2]。灯籠は金色に光ります[2]。\n\n"
+    "| 項目 | 数 |\n|---|---:|\n| 灯籠 | 2300 [3] |\n| 開始 | 1897年 |\n\n"
     "```python\nprint('灯籠')\n```"
 )
 FINAL = {
     "answer": ANSWER,
+    # Passages 2 and 3 of the answer's context are cited, passage 1 is not.
     "citations": [
         {
-            "n": 1,
+            "n": 2,
             "chunk_id": 3,
             "document_id": 1,
             "source": "kawanagi.txt",
@@ -36,9 +37,23 @@ FINAL = {
             "text": PASSAGE,
             "highlight_start": 0,
             "highlight_end": len(PASSAGE),
-            # Per source, one unsupported sentence citing [1] makes it unsupported.
+            # Per source, one unsupported sentence citing [2] makes it unsupported.
             "supported": False,
-        }
+        },
+        {
+            "n": 3,
+            "chunk_id": 4,
+            "document_id": 1,
+            "source": "kawanagi.txt",
+            "title": "kawanagi",
+            "page": 2,
+            "char_start": 0,
+            "char_end": 20,
+            "text": "前置き。灯籠の数は2300個です。後書き。",
+            "highlight_start": 4,
+            "highlight_end": 17,
+            "supported": True,
+        },
     ],
     "abstained": False,
     "mode": "generative",
@@ -69,11 +84,23 @@ def test_marks_per_sentence_a_table_and_a_code_block(open_page: Callable[..., Ui
     # Only the chip of the sentence the passage does not support is marked; the verified
     # sentence and the table row citing the same source are not.
     chips = content.locator("button.chip")
-    expect(chips).to_have_count(3)
+    # Numbered 1..k in order of first use: passages 2 and 3 show as 1 and 2.
+    expect(chips).to_have_text(["1", "1", "2"])
+    expect(reply.locator(".source-list .source-num")).to_have_text(["1", "2"])
+    # Hover previews the cited span; so does the keyboard focus.
+    chips.nth(2).hover()
+    expect(page.locator("#cite-preview")).to_have_text("灯籠の数は2300個です。")
+    page.mouse.move(0, 0)
+    expect(page.locator("#cite-preview")).to_be_hidden()
+    chips.nth(1).focus()
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Tab")
+    expect(page.locator("#cite-preview")).to_have_text(PASSAGE)
+    expect(page.locator("#cite-preview")).to_be_visible()
     expect(chips.nth(0)).not_to_have_class(re.compile("chip-unverified"))
     expect(chips.nth(1)).to_have_class(re.compile("chip-unverified"))
     expect(chips.nth(2)).not_to_have_class(re.compile("chip-unverified"))
-    expect(chips.nth(1)).to_have_attribute("aria-label", re.compile("未検証"))
+    expect(chips.nth(1)).to_have_attribute("aria-label", re.compile("出典 1.*未検証"))
     chips.nth(0).click()
     expect(page.locator("#source-meta")).not_to_contain_text("未検証")
     chips.nth(1).click()

@@ -479,6 +479,9 @@ MARKDOWN_CASES = [
         "<th>b</th></tr></thead><tbody></tbody></table></div>",
     ),
     ("a | b\nc | d", "<p>a | b<br>c | d</p>"),
+    ("19. 売上の推移\n前年比で増加", "<p>19. 売上の推移<br>前年比で増加</p>"),
+    ("text\n19. 売上", "<p>text<br>19. 売上</p>"),
+    ("1. one\n\n2) two", "<ol><li>one</li></ol><p>2) two</p>"),
     ("| a | b |\n|---|", "<p>| a | b |<br>|---|</p>"),
 ]
 

@@ -5,7 +5,8 @@ import { ICONS, copyText, el, iconButton, svg } from "./dom.js";
 import { t } from "./i18n.js";
 import { renderMarkdown } from "./markdown.js";
 import { showSource } from "./sources.js";
-import { markerVerdicts, unverifiedList } from "./verification.js";
+import { attachPreview } from "./preview.js";
+import { markerVerdicts, numberByFirstUse, renumber, unverifiedList } from "./verification.js";
 
 /** The chat log, and whether it is scrolled to (near) its end. */
 export const scroller = () => document.getElementById("messages");
@@ -24,7 +25,13 @@ export function nearBottom() {
   return box.scrollHeight - box.scrollTop - box.clientHeight < 120;
 }
 
-/** One entry for the source panel from a citation (`c.n`) or a passage of an answer. */
+/** The cited span of a citation (what a preview shows), else its whole text. */
+function citedText(c) {
+  const text = c.text || "";
+  return c.highlight_end > c.highlight_start ? text.slice(c.highlight_start, c.highlight_end) : text;
+}
+
+/** The one entry for the source panel from a citation (`c.n`) or a passage of an answer. */
 function entry(c, kind, gone) {
   return {
     label: t(kind, { n: c.n }),
@@ -110,9 +117,9 @@ export class AnswerView {
     this.frame = requestAnimationFrame(() => {
       this.frame = 0;
       const stick = nearBottom();
-      this.content.replaceChildren(
-        renderMarkdown(this.text, { citation: (n) => el("span", "chip chip-pending", String(n)) }),
-      );
+      const order = numberByFirstUse(this.text);
+      const pending = (n) => el("span", "chip chip-pending", String(order.get(n) ?? n));
+      this.content.replaceChildren(renderMarkdown(this.text, { citation: pending }));
       if (stick) scrollToEnd();
     });
   }
@@ -136,19 +143,26 @@ export class AnswerView {
       label.title = t("extractiveTitle");
       this.badges.append(label);
     }
+    // Chips are numbered 1..k in order of first use, whatever the passages' ranks were.
+    const order = numberByFirstUse(answer.answer);
+    for (const n of [...citations.keys()].sort((a, b) => a - b)) if (!order.has(n)) order.set(n, order.size + 1);
+    this.number = (n) => order.get(n) ?? n;
     // A chip is "not verified" only where the sentence it closes is: per sentence, not per source.
     const verdicts = markerVerdicts(answer.answer, answer.unsupported_sentences);
     const chip = (n) => {
       const c = citations.get(n);
       const p = passages.get(n);
       if (!c && !p) return null;
+      const shown = this.number(n);
       const unverified = Boolean(c && verdicts.get(n)?.shift());
       const key = unverified ? "citationUnverified" : "citation";
-      const item = c ? entry({ ...c, supported: !unverified }, "source", gone) : entry(p, "passage", gone);
+      const item = c
+        ? entry({ ...c, n: shown, supported: !unverified }, "source", gone)
+        : entry({ ...p, n: shown }, "passage", gone);
       const button = sourceButton(`chip${unverified ? " chip-unverified" : ""}`, item,
-        t(key, { n, title: item.title, page: item.page }));
-      button.textContent = String(n);
-      button.title = button.getAttribute("aria-label");
+        t(key, { n: shown, title: item.title, page: item.page }));
+      button.textContent = String(shown);
+      attachPreview(button, citedText(c || p));
       return button;
     };
     if (answer.abstained) {
@@ -182,7 +196,8 @@ export class AnswerView {
     if (answer.abstained) {
       if (passages.size) this.extra.append(this.passageList([...passages.values()], gone));
     } else if (citations.size) {
-      this.extra.append(this.sourceList([...citations.values()].sort((a, b) => a.n - b.n), gone));
+      const numbered = [...citations.values()].map((c) => ({ ...c, n: this.number(c.n) }));
+      this.extra.append(this.sourceList(numbered.sort((a, b) => a.n - b.n), gone));
     }
     this.actions.replaceChildren();
     this.addCopy();
@@ -235,10 +250,12 @@ export class AnswerView {
     status.setAttribute("role", "status");
     button.addEventListener("click", async () => {
       const a = this.answer;
-      let text = a ? a.answer : this.text;
+      const number = this.number || ((n) => n);
+      let text = a ? renumber(a.answer, number) : this.text;
       if (a && a.citations && a.citations.length) {
         text += `\n\n${t("sources")}:\n`;
-        text += a.citations.map((c) => `[${c.n}] ${c.title}, ${t("page", { page: c.page })}`).join("\n");
+        text += a.citations.map((c) => ({ ...c, n: number(c.n) })).sort((x, y) => x.n - y.n)
+          .map((c) => `[${c.n}] ${c.title}, ${t("page", { page: c.page })}`).join("\n");
       }
       try {
         await copyText(text);

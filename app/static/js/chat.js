@@ -72,7 +72,7 @@ function offerLastTurnTools(asked, view, question, turns) {
 /** Renders a finished answer into `view` with its feedback controls. */
 function finish(view, answer, gone, feedback) {
   view.final(answer, gone);
-  attachFeedback(view.actions, view.extra, answer, feedback);
+  attachFeedback(view.actions, view.extra, answer, feedback, view.number);
 }
 
 function setBusy(busy) {

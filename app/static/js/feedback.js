@@ -13,10 +13,13 @@ function field(labelText, control) {
   return label;
 }
 
-/** The passages an answer showed, once each by chunk id: its citations first. */
-function shownPassages(answer) {
+/** The passages an answer showed, once each by chunk id: its citations first (numbered as
+ * their chips are), then the other passages it was given. */
+function shownPassages(answer, number) {
   const seen = new Map();
-  for (const c of [...(answer.citations || []), ...(answer.passages || [])]) {
+  const cited = (answer.citations || []).map((c) => ({ ...c, label: `[${number(c.n)}] ` }));
+  for (const c of [...cited.sort((a, b) => a.label.localeCompare(b.label, "en", { numeric: true })),
+    ...(answer.passages || [])]) {
     if (!seen.has(c.chunk_id)) seen.set(c.chunk_id, c);
   }
   return [...seen.values()];
@@ -24,9 +27,10 @@ function shownPassages(answer) {
 
 /**
  * Adds the feedback controls of `answer` (saved as `answer.turn_id` in
- * `answer.conversation_id`) to `actions`, the form to `extra`; `saved` is its stored feedback.
+ * `answer.conversation_id`) to `actions`, the form to `extra`; `saved` is its stored feedback,
+ * `number(n)` the number its chips show for passage n.
  */
-export function attachFeedback(actions, extra, answer, saved = null) {
+export function attachFeedback(actions, extra, answer, saved = null, number = (n) => n) {
   if (!answer.conversation_id || !answer.turn_id) return;
   const url = `/v1/conversations/${encodeURIComponent(answer.conversation_id)}` +
     `/turns/${encodeURIComponent(answer.turn_id)}/feedback`;
@@ -55,11 +59,11 @@ export function attachFeedback(actions, extra, answer, saved = null) {
   const choice = el("select");
   choice.id = `${id}-passage`;
   choice.append(new Option(t("rightNone"), ""));
-  for (const p of shownPassages(answer)) {
+  for (const p of shownPassages(answer, number)) {
     // A citation shows the span it quoted, which is what the user read in the answer.
     const span = p.highlight_end > p.highlight_start ? p.text.slice(p.highlight_start, p.highlight_end) : p.text;
     const snippet = span.length > 80 ? `${span.slice(0, 80)}…` : span;
-    choice.append(new Option(`[${p.n}] ${p.title} (${t("pageShort", { page: p.page })}): ${snippet}`,
+    choice.append(new Option(`${p.label || ""}${p.title} (${t("pageShort", { page: p.page })}): ${snippet}`,
       String(p.chunk_id)));
   }
   choice.append(new Option(t("rightPaste"), "paste"));

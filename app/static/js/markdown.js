@@ -1,6 +1,8 @@
 // A small Markdown renderer that builds DOM nodes: untrusted text only ever reaches the page as
-// text nodes (never innerHTML). Paragraphs, headings, lists, quotes, code, emphasis, links and
-// the answer's [n] citation markers, tables.
+// text nodes (never innerHTML). Paragraphs, headings, lists, quotes, code, emphasis, links,
+// tables and the answer's [n] citation markers.
+
+import { startsTable, table } from "./markdown_table.js";
 
 const FENCE = /^ {0,3}(`{3,}|~{3,})\s*([\w+#.-]*)\s*$/;
 const HEADING = /^ {0,3}(#{1,6})\s+(.*?)\s*#*\s*$/;
@@ -8,7 +10,6 @@ const RULE = /^ {0,3}([-*_])(\s*\1){2,}\s*$/;
 const QUOTE = /^ {0,3}>\s?(.*)$/;
 const ITEM = /^(\s*)([-*+•]|\d{1,9}[.)])\s+(.*)$/;
 const CITE = /^\[(\d{1,3}(?:\s*[,，、]\s*\d{1,3})*)\]/;
-const TABLE_RULE = /^\s*\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$/;
 const BARE_URL = /^https?:\/\/[^\s<>"'）」』】]+/;
 
 function el(tag, className) {
@@ -210,57 +211,23 @@ function list(lines, start, opts) {
   return [node, i];
 }
 
-/** The cells of a table row: split at unescaped pipes, outer pipes dropped. */
-function cells(line) {
-  const parts = [];
-  let cell = "";
-  const body = line.trim().replace(/^\|/, "").replace(/(^|[^\\])\|$/, "$1");
-  for (let i = 0; i < body.length; i += 1) {
-    if (body[i] === "\\" && body[i + 1] === "|") {
-      cell += "|";
-      i += 1;
-    } else if (body[i] === "|") {
-      parts.push(cell.trim());
-      cell = "";
-    } else {
-      cell += body[i];
-    }
-  }
-  parts.push(cell.trim());
-  return parts;
+/**
+ * A list starts at lines[i]: a bullet, or a number that is 1 or followed by the next number.
+ * A lone "19." is a slide or section number in extracted text, not a list.
+ */
+function startsList(lines, i) {
+  const m = lines[i].match(ITEM);
+  if (!m || !/\d/.test(m[2])) return Boolean(m);
+  const n = Number.parseInt(m[2], 10);
+  const next = lines[i + 1]?.match(ITEM);
+  return n <= 1 || Boolean(next && Number.parseInt(next[2], 10) === n + 1);
 }
 
-function startsTable(lines, i) {
-  const next = lines[i + 1];
-  return lines[i].includes("|") && next !== undefined && next.includes("-") && TABLE_RULE.test(next) &&
-    cells(lines[i]).length === cells(next).length;
-}
-
-/** Parses a table at lines[start] (header, rule, rows); returns [node, next line index]. */
-function table(lines, start, opts) {
-  const head = cells(lines[start]);
-  const align = cells(lines[start + 1]).map((c) =>
-    c.endsWith(":") ? (c.startsWith(":") ? "center" : "right") : c.startsWith(":") ? "left" : "");
-  const row = (values, tag) => {
-    const tr = el("tr");
-    head.forEach((_, k) => {
-      const cell = el(tag);
-      if (align[k]) cell.style.textAlign = align[k];
-      inline(values[k] ?? "", cell, opts);
-      tr.append(cell);
-    });
-    return tr;
-  };
-  const node = el("table");
-  const thead = el("thead");
-  thead.append(row(head, "th"));
-  const tbody = el("tbody");
-  let i = start + 2;
-  while (i < lines.length && lines[i].trim() !== "" && lines[i].includes("|")) tbody.append(row(cells(lines[i++]), "td"));
-  node.append(thead, tbody);
-  const wrap = el("div", "table-wrap");
-  wrap.append(node);
-  return [wrap, i];
+/** Where a paragraph stops: any other block starting at lines[i]. */
+function startsAt(lines, i) {
+  const line = lines[i];
+  return FENCE.test(line) || HEADING.test(line) || RULE.test(line) || QUOTE.test(line) ||
+    startsList(lines, i) || startsTable(lines, i);
 }
 
 function startsBlock(line) {
@@ -313,12 +280,12 @@ function blocks(lines, parent, opts) {
       continue;
     }
     if (startsTable(lines, i)) {
-      const [node, next] = table(lines, i, opts);
+      const [node, next] = table(lines, i, (text, cell) => inline(text, cell, opts));
       parent.append(node);
       i = next;
       continue;
     }
-    if (ITEM.test(line)) {
+    if (startsList(lines, i)) {
       const [node, next] = list(lines, i, opts);
       parent.append(node);
       i = next;
@@ -326,9 +293,7 @@ function blocks(lines, parent, opts) {
     }
     const body = [line];
     i += 1;
-    while (i < lines.length && lines[i].trim() !== "" && !startsBlock(lines[i]) && !startsTable(lines, i)) {
-      body.push(lines[i++]);
-    }
+    while (i < lines.length && lines[i].trim() !== "" && !startsAt(lines, i)) body.push(lines[i++]);
     const p = el("p");
     inline(body.join("\n").trim(), p, opts);
     parent.append(p);

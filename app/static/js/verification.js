@@ -94,3 +94,21 @@ export function markerVerdicts(answer, sentences) {
   }
   return verdicts;
 }
+
+/** Display numbers 1..k for the passage numbers of `answer`'s markers, in order of first use. */
+export function numberByFirstUse(answer) {
+  const order = new Map();
+  for (const match of String(answer || "").matchAll(MARKER)) {
+    for (const part of match[1].split(/[,，、]/)) {
+      const n = Number.parseInt(part.trim(), 10);
+      if (!order.has(n)) order.set(n, order.size + 1);
+    }
+  }
+  return order;
+}
+
+/** `text` with every marker's numbers rewritten by `number(n)`. */
+export function renumber(text, number) {
+  return String(text || "").replace(MARKER, (_, list) =>
+    `[${list.split(/[,，、]/).map((part) => number(Number.parseInt(part.trim(), 10))).join(", ")}]`);
+}

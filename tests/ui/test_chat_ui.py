@@ -1,6 +1,6 @@
 """The chat UI in a real browser (Debian's Chromium via Playwright) against a real `kotae serve`.
 
-KOTAE_UI_SCREENSHOTS=1 also writes docs/screenshot-desktop.png and docs/screenshot-phone.png.
+KOTAE_UI_SCREENSHOTS=1 also writes docs/screenshot-{desktop,phone}.png and their -dark twins.
 """
 
 import base64
@@ -26,8 +26,13 @@ FINISHED = ".msg-assistant:not(.streaming)"
 
 
 def screenshot(page: Any, name: str) -> None:
-    if SCREENSHOTS:
-        page.screenshot(path=str(ROOT / "docs" / name), animations="disabled", caret="initial")
+    """docs/NAME.png in the light scheme and docs/NAME-dark.png in the dark one."""
+    if not SCREENSHOTS:
+        return
+    for scheme, suffix in (("dark", "-dark"), ("light", "")):
+        page.emulate_media(color_scheme=scheme)
+        path = ROOT / "docs" / f"{name}{suffix}.png"
+        page.screenshot(path=str(path), animations="disabled", caret="initial")
 
 
 def drop_file(page: Any, path: Path, mime: str) -> None:
@@ -133,7 +138,7 @@ def test_upload_ask_cite_follow_up_and_delete(
     expect(second.locator(".msg-content")).to_contain_text("8月17日")
     second.locator(".msg-content button.chip").first.click()
     expect(panel.locator("mark")).to_contain_text("8月17日")
-    screenshot(page, "screenshot-desktop.png")
+    screenshot(page, "screenshot-desktop")
     page.keyboard.press("Escape")
     expect(panel).to_be_hidden()
 
@@ -275,7 +280,7 @@ def test_phone_width(open_page: Callable[..., UiPage]) -> None:
     box_ = panel.bounding_box()
     assert box_ is not None and box_["width"] == 390 and box_["y"] > 0
     assert_no_horizontal_scroll(page)
-    screenshot(page, "screenshot-phone.png")
+    screenshot(page, "screenshot-phone")
     page.keyboard.press("Escape")
     expect(panel).to_be_hidden()
     expect(chip).to_be_focused()

@@ -282,3 +282,51 @@ def test_the_source_panel_after_a_delete(
     expect(panel.locator(".source-gone")).to_contain_text("削除")
     expect(panel.locator("#source-links a")).to_have_count(0)
     assert ui.errors == []
+
+
+def test_a_long_conversation_reopens_at_its_end(open_page: Callable[..., UiPage]) -> None:
+    """150 turns, replayed (asking 150 real questions would only slow the suite): the UI shows
+    the last 100 and says that earlier ones are left out."""
+    cid = "ab" * 16
+    seen: list[str] = []
+
+    def turn(i: int) -> dict[str, Any]:
+        response = {
+            "answer": f"答え{i}",
+            "citations": [],
+            "abstained": False,
+            "mode": "extractive",
+            "language": "ja",
+            "warnings": [],
+            "unsupported_sentences": [],
+            "query": f"q{i}",
+            "passages": [],
+            "conversation_id": cid,
+            "turn_id": i,
+        }
+        return {"id": i, "question": f"質問{i}", "response": response, "sources_gone": []}
+
+    def replay(route: Any) -> None:
+        url = route.request.url
+        seen.append(url)
+        offset = int(re.search(r"offset=(\d+)", url)[1]) if "offset=" in url else 0
+        body = {
+            "conversation": {"id": cid, "title": "長い会話", "turns": 150},
+            "turns": [turn(i) for i in range(offset + 1, min(offset + 100, 150) + 1)],
+        }
+        route.fulfill(status=200, content_type="application/json", body=json.dumps(body))
+
+    def before(page: Any) -> None:
+        page.add_init_script(f"localStorage.setItem('kotae.conversation', '{cid}')")
+        page.route(f"**/v1/conversations/{cid}?*", replay)
+
+    ui = open_page(1280, 800, before=before)
+    page = ui.page
+    expect(page.locator(".msg-user")).to_have_count(100)
+    expect(page.locator(".msg-user").last).to_have_text("質問150")
+    expect(page.locator(".msg-user").first).to_have_text("質問51")
+    expect(page.locator(".earlier-turns")).to_have_text(
+        "これより前の 50 件の質問は表示していません。"
+    )
+    assert any("offset=50" in url for url in seen), seen
+    assert ui.errors == []

@@ -171,6 +171,7 @@ async function showConversation(detail) {
   clearLog();
   const turns = detail.turns || [];
   if (turns.length) $("welcome").hidden = true;
+  if (detail.earlier) scroller().append(el("p", "note earlier-turns", t("earlierTurns", { n: detail.earlier })));
   let last = null;
   for (const turn of turns) {
     const asked = userMessage(turn.question);

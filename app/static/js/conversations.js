@@ -9,6 +9,7 @@ import { toast } from "./toast.js";
 
 const KEY = "kotae.conversation";
 const ID = /^[0-9a-f]{32}$/;
+const MAX_TURNS = 100; // the most a page of GET /v1/conversations/{id} holds
 const $ = (id) => document.getElementById(id);
 const hooks = { open: async () => {}, closed: () => {} };
 let searchTimer = 0;
@@ -131,23 +132,33 @@ async function deleteConversation(conversation, title) {
   $("conv-search").focus();
 }
 
-/** Shows the conversation `id` in the chat; a gone one is forgotten. */
-export async function openConversation(id) {
+let opening = 0; // the latest open wins when two overlap
+
+/** Shows the conversation `id` in the chat (its last MAX_TURNS turns); a gone one is forgotten. */
+export async function openConversation(id, { quiet = false } = {}) {
+  const mine = ++opening;
+  const url = `/v1/conversations/${encodeURIComponent(id)}`;
   try {
-    const detail = await getJSON(`/v1/conversations/${encodeURIComponent(id)}?limit=100`);
+    let detail = await getJSON(`${url}?limit=${MAX_TURNS}`);
+    const total = detail.conversation.turns;
+    if (total > detail.turns.length) detail = await getJSON(`${url}?offset=${total - MAX_TURNS}&limit=${MAX_TURNS}`);
+    if (mine !== opening) return;
     setCurrentConversation(id);
-    await hooks.open(detail);
+    await hooks.open({ ...detail, earlier: Math.max(0, total - detail.turns.length) });
   } catch (error) {
-    if (error instanceof ApiError && error.status === 404) {
+    const gone = error instanceof ApiError && error.status === 404;
+    if (gone) {
       if (currentConversation() === id) setCurrentConversation(null);
       refreshConversations();
     }
-    toast(`${t("loadChatFailed")}: ${error.message}`, "error");
+    // Coming back to a chat deleted elsewhere just starts a new one.
+    if (!(gone && quiet)) toast(`${t("loadChatFailed")}: ${error.message}`, "error");
   }
 }
 
 /**
- * Wires the list; `open(detail)` shows a conversation, `closed()` empties the chat when the
+ * Wires the list; `open(detail)` shows a conversation ({conversation, turns, earlier}: how many
+ * older turns were left out), `closed()` empties the chat when the
  * current one is deleted. Reopens the conversation of the last visit.
  */
 export function initConversations(open, closed) {
@@ -159,5 +170,5 @@ export function initConversations(open, closed) {
   });
   refreshConversations();
   const id = currentConversation();
-  if (id) openConversation(id);
+  if (id) openConversation(id, { quiet: true });
 }

@@ -131,7 +131,8 @@ export function attachFeedback(actions, extra, answer, saved = null, number = (n
   };
   for (const [button, rating] of [[up, "up"], [down, "down"]]) {
     button.addEventListener("click", () => {
-      state.rating = state.rating === rating ? null : rating;
+      // No toggling off: saved feedback can be replaced, not withdrawn.
+      state.rating = rating;
       syncThumbs();
       save();
       if (rating === "down") open(true);

@@ -62,6 +62,8 @@ def test_byte_progress_then_a_failed_file(open_page: Callable[..., UiPage], tmp_
     row = job.locator(".job-file.file-failed")
     expect(row.locator(".file-status")).to_have_text("失敗")
     expect(row.locator(".file-name")).to_have_text("large-scan.pdf")
+    # The reason in Japanese first, the server's own words after it.
+    expect(row.locator(".file-error")).to_have_text(re.compile(r"^PDF ではありません（not a PDF"))
     expect(job).not_to_contain_text("完了")
     failed_doc = page.locator("#doc-list .doc.doc-failed", has_text="large-scan")
     expect(failed_doc.locator(".doc-kind")).to_have_text("PDF")

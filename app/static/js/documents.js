@@ -1,6 +1,7 @@
 // Documents: upload (picker and drag and drop), live job progress, the list, and delete.
 
 import { ApiError, apiFetch, getJSON, uploadForm } from "./api.js";
+import { explainFileError } from "./file_errors.js";
 import { formatSize, t } from "./i18n.js";
 import { confirmDelete } from "./dialogs.js";
 import { showDocument } from "./library_view.js";
@@ -86,7 +87,7 @@ function docRow(doc) {
   meta.textContent = parts.join(" · ");
   body.append(title, meta);
   if (doc.status === "failed") {
-    const err = el("span", "doc-error", `${t("statusFailed")}: ${doc.error || ""}`);
+    const err = el("span", "doc-error", `${t("statusFailed")}: ${explainFileError(doc.error)}`);
     body.append(err);
   }
   const remove = el("button", "icon-btn small danger");
@@ -173,7 +174,7 @@ class JobCard {
         status += ` ${t("fileChunks", { done: f.chunks_done, total: f.chunks_total })}`;
       }
       li.append(el("span", "file-name", f.name), el("span", "file-status", status));
-      if (f.error) li.append(el("span", "file-error", f.error));
+      if (f.error) li.append(el("span", "file-error", explainFileError(f.error)));
       return li;
     }));
   }

@@ -87,6 +87,10 @@ def test_marks_per_sentence_a_table_and_a_code_block(open_page: Callable[..., Ui
     # Numbered 1..k in order of first use: passages 2 and 3 show as 1 and 2.
     expect(chips).to_have_text(["1", "1", "2"])
     expect(reply.locator(".source-list .source-num")).to_have_text(["1", "2"])
+    # In the list, the source an unverified sentence cites says so; the other does not.
+    cards = reply.locator(".source-list .source-card")
+    expect(cards.nth(0)).to_have_class(re.compile(r"\bunverified\b"))
+    expect(cards.nth(1)).not_to_have_class(re.compile(r"\bunverified\b"))
     # Hover previews the cited span; so does the keyboard focus.
     chips.nth(2).hover()
     expect(page.locator("#cite-preview")).to_have_text("灯籠の数は2300個です。")

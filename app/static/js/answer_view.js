@@ -149,6 +149,7 @@ export class AnswerView {
     this.number = (n) => order.get(n) ?? n;
     // A chip is "not verified" only where the sentence it closes is: per sentence, not per source.
     const verdicts = markerVerdicts(answer.answer, answer.unsupported_sentences);
+    const flagged = new Set([...verdicts].filter(([, v]) => v.some(Boolean)).map(([n]) => n));
     const chip = (n) => {
       const c = citations.get(n);
       const p = passages.get(n);
@@ -196,7 +197,9 @@ export class AnswerView {
     if (answer.abstained) {
       if (passages.size) this.extra.append(this.passageList([...passages.values()], gone));
     } else if (citations.size) {
-      const numbered = [...citations.values()].map((c) => ({ ...c, n: this.number(c.n) }));
+      // A source is "not verified" in the list when some sentence citing it is.
+      const numbered = [...citations.values()]
+        .map((c) => ({ ...c, n: this.number(c.n), supported: !flagged.has(c.n) }));
       this.extra.append(this.sourceList(numbered.sort((a, b) => a.n - b.n), gone));
     }
     this.actions.replaceChildren();
@@ -209,8 +212,9 @@ export class AnswerView {
     const list = el("ol");
     for (const c of citations) {
       const item = entry(c, "source", gone);
-      const button = sourceButton(`source-card${item.gone ? " gone" : ""}`, item,
-        t(item.gone ? "citationGone" : "citation", { n: c.n, title: c.title, page: c.page }));
+      const state = item.gone ? " gone" : c.supported ? "" : " unverified";
+      const key = item.gone ? "citationGone" : c.supported ? "citation" : "citationUnverified";
+      const button = sourceButton(`source-card${state}`, item, t(key, { n: c.n, title: c.title, page: c.page }));
       const num = el("span", "source-num", String(c.n));
       num.setAttribute("aria-hidden", "true");
       button.append(num, el("span", "source-name", c.context || c.title || c.source),

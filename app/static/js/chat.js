@@ -48,6 +48,7 @@ function offerLastTurnTools(asked, view, question, turns) {
   const again = iconButton(ICONS.retry, t("regenerate"));
   const edit = iconButton(ICONS.edit, t("editQuestion"));
   const forget = () => {
+    closeSource({ restoreFocus: false });
     asked.remove();
     view.el.remove();
     history.length = Math.max(0, history.length - 2);

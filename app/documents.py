@@ -1,7 +1,7 @@
 """The documents use case: list, show, fetch the original, delete (from SQL and every index)."""
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -9,7 +9,7 @@ from ingest.blobs import BlobStore
 from ingest.jobs import JobQueue
 from ingest.pipeline import sha256
 from retriever.corpus import Corpus
-from retriever.records import DocumentInfo
+from retriever.records import ChunkRecord, DocumentInfo
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +37,14 @@ class DocumentService:
     def get(self, document_id: int) -> DocumentInfo:
         """Raises DocumentNotFound."""
         return self.corpus.get_document(document_id)
+
+    def chunks(
+        self, document_id: int, offset: int, limit: int
+    ) -> tuple[Sequence[ChunkRecord], int]:
+        """A page of the document's chunks in reading order and their total; raises
+        DocumentNotFound."""
+        self.corpus.get_document(document_id)
+        return self.corpus.document_chunks(document_id, offset, limit)
 
     def original_path(self, doc: DocumentInfo) -> Path | None:
         """The stored upload, or the ingested local file if it still has the same content."""

@@ -80,6 +80,24 @@ class ChunkRows(SqlStore):
         found = self.chunks_by_ids(list(ids))
         return sorted(found.values(), key=lambda c: c.char_start)
 
+    def document_chunks(
+        self, document_id: int, offset: int, limit: int
+    ) -> tuple[list[ChunkRecord], int]:
+        """A page of a document's chunks in reading order, and how many it has."""
+        with self.session() as session:
+            ids = session.scalars(
+                select(ChunkRow.id)
+                .where(ChunkRow.document_id == document_id)
+                .order_by(ChunkRow.ordinal)
+                .offset(offset)
+                .limit(limit)
+            ).all()
+            total = session.scalar(
+                select(func.count(ChunkRow.id)).where(ChunkRow.document_id == document_id)
+            )
+        found = self.chunks_by_ids(list(ids))
+        return [found[i] for i in ids if i in found], total or 0
+
     def chunk_ids(
         self, collection: str | None = None, document_ids: Sequence[int] | None = None
     ) -> np.ndarray:

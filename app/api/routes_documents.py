@@ -4,7 +4,7 @@ import time
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, UploadFile
+from fastapi import APIRouter, File, Form, Query, UploadFile
 from fastapi.responses import FileResponse, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -15,6 +15,8 @@ from app.api.originals import SERVED_MEDIA_TYPES, original_response
 from app.errors import NotFoundError
 from app.queueing import Upload
 from app.schemas.documents import (
+    DocumentChunkList,
+    DocumentChunkOut,
     DocumentList,
     DocumentOut,
     FileLinkOut,
@@ -53,6 +55,18 @@ def list_documents(kotae: KotaeDep, collection: CollectionName | None = None) ->
 @router.get("/v1/documents/{document_id}", responses=error_responses(404, 422))
 def show_document(document_id: DocumentId, kotae: KotaeDep) -> DocumentOut:
     return DocumentOut.model_validate(kotae.documents.get(document_id))
+
+
+@router.get("/v1/documents/{document_id}/chunks", responses=error_responses(404, 422))
+def document_chunks(
+    document_id: DocumentId,
+    kotae: KotaeDep,
+    offset: Annotated[int, Query(ge=0, le=10**9, description="Chunks to skip.")] = 0,
+    limit: Annotated[int, Query(ge=1, le=100, description="Chunks to return at most.")] = 20,
+) -> DocumentChunkList:
+    """The document's passages as they are searched, in reading order."""
+    chunks, total = kotae.documents.chunks(document_id, offset, limit)
+    return DocumentChunkList(chunks=[DocumentChunkOut.of(c) for c in chunks], total=total)
 
 
 @router.get(

@@ -7,7 +7,9 @@ here, not a mapper to keep in step.
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+from retriever.records import ChunkRecord
 
 
 def _iso(value: object) -> object:
@@ -35,6 +37,33 @@ class DocumentOut(Record):
     error: str | None
     created_at: Timestamp
     updated_at: Timestamp
+
+
+class DocumentChunkOut(BaseModel):
+    id: int
+    context: str = Field(description='Where the chunk sits: "Title › Section › Subsection".')
+    page_start: int
+    page_end: int
+    char_start: int
+    char_end: int
+    text: str
+
+    @classmethod
+    def of(cls, c: ChunkRecord) -> "DocumentChunkOut":
+        return cls(
+            id=c.id,
+            context=c.heading_path,
+            page_start=c.page_start,
+            page_end=c.page_end,
+            char_start=c.char_start,
+            char_end=c.char_end,
+            text=c.text,
+        )
+
+
+class DocumentChunkList(BaseModel):
+    chunks: list[DocumentChunkOut] = Field(description="In reading order, from `offset`.")
+    total: int = Field(description="How many chunks the document has.")
 
 
 class DocumentList(BaseModel):

@@ -172,7 +172,17 @@ def test_documents_show_file_delete(client, uploaded):
     doc = client.get(f"/v1/documents/{doc_id}").json()
     assert doc["status"] == "ready" and doc["mime"] == "text/markdown"
     assert client.get(f"/v1/documents/{doc_id}/file").content == LIBRARY_EN.encode()
+    listed = client.get(f"/v1/documents/{doc_id}/chunks").json()
+    assert listed["total"] == doc["chunks"] == len(listed["chunks"])
+    assert "".join(c["text"] for c in listed["chunks"]).count("Riverside") >= 1
+    assert [c["char_start"] for c in listed["chunks"]] == sorted(
+        c["char_start"] for c in listed["chunks"]
+    )
+    rest = client.get(f"/v1/documents/{doc_id}/chunks", params={"offset": 1, "limit": 1}).json()
+    assert rest["total"] == doc["chunks"] and rest["chunks"] == listed["chunks"][1:2]
+    assert_envelope(client.get(f"/v1/documents/{doc_id}/chunks", params={"limit": 101}), 422)
     assert client.delete(f"/v1/documents/{doc_id}").status_code == 204
+    assert_envelope(client.get(f"/v1/documents/{doc_id}/chunks"), 404, "not_found")
     assert_envelope(client.get(f"/v1/documents/{doc_id}"), 404, "not_found")
     hits = client.post("/v1/search", json={"query": "Riverside Library books"}).json()["hits"]
     assert all(h["document_id"] != doc_id for h in hits)

@@ -47,7 +47,8 @@ def multipart(filename: bytes, collection: bytes = b"port") -> tuple[bytes, dict
 
 
 def test_ids_beyond_64_bits(client):
-    for method, suffix in (("GET", ""), ("GET", "/file"), ("DELETE", ""), ("POST", "/link")):
+    calls = (("GET", ""), ("GET", "/file"), ("GET", "/chunks"), ("DELETE", ""), ("POST", "/link"))
+    for method, suffix in calls:
         refused = client.request(method, f"/v1/documents/{TOO_BIG}{suffix}")
         assert_refused(refused, 422, "document_id")
         assert client.request(method, f"/v1/documents/{BIGGEST}{suffix}").status_code == 404

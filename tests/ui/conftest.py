@@ -37,10 +37,16 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Corpus:
 
 
 @pytest.fixture(scope="session")
-def ui_server(serve: Callable[..., Any], tmp_path_factory: pytest.TempPathFactory) -> str:
+def ui_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """KOTAE_DATA_DIR of the UI tests' server (a `kotae` command run there sees its data)."""
+    return tmp_path_factory.mktemp("ui-data")
+
+
+@pytest.fixture(scope="session")
+def ui_server(serve: Callable[..., Any], ui_data_dir: Path) -> str:
     """Base URL of one `kotae serve` (with its in-process worker) shared by all UI tests."""
     # Extractive mode and no API keys, whatever the calling shell has set.
-    server = serve(tmp_path_factory.mktemp("ui-data"), KOTAE_GENERATOR_URL="", KOTAE_API_KEYS="")
+    server = serve(ui_data_dir, KOTAE_GENERATOR_URL="", KOTAE_API_KEYS="")
     return str(server.base_url)
 
 

@@ -18,11 +18,12 @@ export function apiKey() {
   return sessionStorage.getItem(KEY);
 }
 
-async function errorFrom(response) {
+/** An ApiError from a failed response's status and body text (JSON envelope or not). */
+function errorOf(status, statusText, text) {
   let type = "http_error";
-  let message = `${response.status} ${response.statusText}`;
+  let message = `${status} ${statusText}`;
   try {
-    const body = await response.json();
+    const body = JSON.parse(text);
     if (body && body.error) {
       type = body.error.type || type;
       message = body.error.message || message;
@@ -30,7 +31,11 @@ async function errorFrom(response) {
   } catch {
     // Not JSON (a proxy's error page): the status line is all there is.
   }
-  return new ApiError(response.status, type, message);
+  return new ApiError(status, type, message);
+}
+
+async function errorFrom(response) {
+  return errorOf(response.status, response.statusText, await response.text().catch(() => ""));
 }
 
 /**
@@ -56,6 +61,46 @@ export async function apiFetch(path, init = {}) {
     }
     if (!response.ok) throw await errorFrom(response);
     return response;
+  }
+}
+
+function postOnce(path, form, key, onProgress) {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", path);
+    if (key) xhr.setRequestHeader("Authorization", `Bearer ${key}`);
+    xhr.upload.addEventListener("progress", (event) => {
+      onProgress(event.loaded, event.lengthComputable ? event.total : null);
+    });
+    xhr.addEventListener("load", () => resolve(xhr));
+    xhr.addEventListener("error", () => reject(new TypeError("network error")));
+    xhr.addEventListener("abort", () => reject(new DOMException("aborted", "AbortError")));
+    xhr.send(form);
+  });
+}
+
+/**
+ * POSTs multipart `form` with XMLHttpRequest, whose upload events (unlike fetch) report the
+ * bytes sent: `onProgress(loaded, total)`. Asks for a key on 401 like apiFetch; returns the
+ * JSON answer, throws ApiError for any status >= 400.
+ */
+export async function uploadForm(path, form, onProgress) {
+  let rejected = false;
+  for (;;) {
+    const key = apiKey();
+    const xhr = await postOnce(path, form, key, onProgress);
+    if (xhr.status === 401) {
+      if (key) {
+        sessionStorage.removeItem(KEY);
+        rejected = true;
+      }
+      const entered = await promptForKey(rejected);
+      if (!entered) throw errorOf(xhr.status, xhr.statusText, xhr.responseText);
+      sessionStorage.setItem(KEY, entered);
+      continue;
+    }
+    if (xhr.status >= 400 || xhr.status === 0) throw errorOf(xhr.status, xhr.statusText, xhr.responseText);
+    return JSON.parse(xhr.responseText);
   }
 }
 

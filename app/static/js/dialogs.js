@@ -44,10 +44,11 @@ export function initDialogs() {
   }
 }
 
-/** Asks to confirm a deletion; resolves true only when the user chooses Delete. */
-export function confirmDelete(title, chunks) {
+/** Asks to confirm a deletion (`text` says what goes); true only when the user chooses Delete. */
+export function confirmDelete(text, heading = t("deleteTitle")) {
   const dialog = document.getElementById("confirm-dialog");
-  document.getElementById("confirm-text").textContent = t("deleteText", { title, chunks });
+  document.getElementById("confirm-title").textContent = heading;
+  document.getElementById("confirm-text").textContent = text;
   const opener = document.activeElement;
   return new Promise((resolve) => {
     const onClose = () => {

@@ -1,8 +1,11 @@
 // Documents: upload (picker and drag and drop), live job progress, the list, and delete.
 
-import { ApiError, apiFetch, getJSON } from "./api.js";
+import { ApiError, apiFetch, getJSON, uploadForm } from "./api.js";
+import { explainFileError } from "./file_errors.js";
 import { formatSize, t } from "./i18n.js";
 import { confirmDelete } from "./dialogs.js";
+import { showDocument } from "./library_view.js";
+import { closeSourceOfDocument, displaySource } from "./sources.js";
 import { onDocuments, setDocuments, store } from "./store.js";
 import { toast } from "./toast.js";
 
@@ -21,13 +24,24 @@ function setText(node, text) {
   if (node.textContent !== text) node.textContent = text;
 }
 
+const KINDS = { pdf: "PDF", docx: "DOC", doc: "DOC", html: "HTML", htm: "HTML", md: "MD", markdown: "MD" };
+
 function kindOf(doc) {
   const mime = doc.mime || "";
   if (mime === "application/pdf") return "PDF";
   if (mime.includes("wordprocessingml")) return "DOC";
   if (mime.includes("html")) return "HTML";
   if (mime.includes("markdown")) return "MD";
-  return "TXT";
+  // A failed file may have no type yet: its name's extension tells.
+  const ext = /\.([a-z0-9]+)$/i.exec(doc.source || "")?.[1]?.toLowerCase();
+  return (!mime && KINDS[ext]) || "TXT";
+}
+
+/** A failed upload's reason in the UI's language, the server's own words after it. */
+function uploadError(error) {
+  if (!(error instanceof ApiError)) return t("networkError");
+  const key = { payload_too_large: "uploadTooLarge", unauthorized: "uploadUnauthorized" }[error.type];
+  return `${t(key || "uploadFailed")} (${error.message})`;
 }
 
 /** Reloads GET /v1/documents into the store and the list. */
@@ -44,9 +58,11 @@ function renderList(documents) {
   const list = $("doc-list");
   const docs = [...documents.values()].sort((a, b) => (a.updated_at < b.updated_at ? 1 : -1));
   // A refresh while a row's button has the focus must not drop it to <body>.
-  const focused = document.activeElement?.closest?.("#doc-list .doc")?.dataset.documentId;
+  const active = document.activeElement;
+  const focused = active?.closest?.("#doc-list .doc")?.dataset.documentId;
+  const which = active?.classList?.contains("danger") ? "button.danger" : "button.doc-body";
   list.replaceChildren(...docs.map(docRow));
-  if (focused) list.querySelector(`[data-document-id="${focused}"] button`)?.focus();
+  if (focused) list.querySelector(`[data-document-id="${focused}"] ${which}`)?.focus();
   $("doc-empty").hidden = docs.length > 0;
   $("doc-count").textContent = docs.length ? String(docs.length) : "";
 }
@@ -57,9 +73,13 @@ function docRow(doc) {
   const kind = kindOf(doc);
   const icon = el("span", `doc-kind kind-${kind.toLowerCase()}`, kind);
   icon.setAttribute("aria-hidden", "true");
-  const body = el("div", "doc-body");
+  const body = el("button", "doc-body");
+  body.type = "button";
+  body.setAttribute("aria-controls", "source-panel");
+  body.setAttribute("aria-expanded", "false");
+  body.addEventListener("click", () => showDocument(doc, body));
   const title = el("span", "doc-title", doc.title || doc.source);
-  title.title = doc.source;
+  title.title = displaySource(doc.source);
   const meta = el("span", "doc-meta");
   const parts = [doc.collection];
   if (doc.pages > 1) parts.push(t("pages", { n: doc.pages }));
@@ -67,7 +87,7 @@ function docRow(doc) {
   meta.textContent = parts.join(" · ");
   body.append(title, meta);
   if (doc.status === "failed") {
-    const err = el("span", "doc-error", `${t("statusFailed")}: ${doc.error || ""}`);
+    const err = el("span", "doc-error", `${t("statusFailed")}: ${explainFileError(doc.error)}`);
     body.append(err);
   }
   const remove = el("button", "icon-btn small danger");
@@ -89,7 +109,7 @@ function docRow(doc) {
 
 async function deleteDocument(doc, row) {
   const title = doc.title || doc.source;
-  if (!(await confirmDelete(title, doc.chunks))) return;
+  if (!(await confirmDelete(t("deleteText", { title, chunks: doc.chunks })))) return;
   try {
     await apiFetch(`/v1/documents/${encodeURIComponent(doc.id)}`, { method: "DELETE" });
   } catch (error) {
@@ -100,10 +120,11 @@ async function deleteDocument(doc, row) {
   }
   // Keep keyboard users in the list: focus the next row's button, or the previous one's.
   const next = row.nextElementSibling || row.previousElementSibling;
+  closeSourceOfDocument(doc.id);
   const documents = new Map(store.documents);
   documents.delete(doc.id);
   setDocuments([...documents.values()]);
-  const target = next && $("doc-list").querySelector(`[data-document-id="${next.dataset.documentId}"] button`);
+  const target = next && $("doc-list").querySelector(`[data-document-id="${next.dataset.documentId}"] button.danger`);
   (target || $("pick-files")).focus();
   toast(t("deleted", { title }));
   refreshDocuments();
@@ -153,7 +174,7 @@ class JobCard {
         status += ` ${t("fileChunks", { done: f.chunks_done, total: f.chunks_total })}`;
       }
       li.append(el("span", "file-name", f.name), el("span", "file-status", status));
-      if (f.error) li.append(el("span", "file-error", f.error));
+      if (f.error) li.append(el("span", "file-error", explainFileError(f.error)));
       return li;
     }));
   }
@@ -167,6 +188,7 @@ class JobCard {
     const total = job.files_total || job.files.length || 1;
     this.bar.setAttribute("aria-valuemax", String(total));
     this.bar.setAttribute("aria-valuenow", String(job.files_done));
+    this.bar.removeAttribute("aria-valuetext");
     const share = job.status === "done" ? 1 : job.files_done / total;
     // A running job with nothing finished yet still shows that work has started.
     this.fill.style.width = `${Math.max(share, job.status === "running" ? 0.06 : 0) * 100}%`;
@@ -178,6 +200,21 @@ class JobCard {
       : t(key[job.status] || "jobRunning"));
     setText(this.summary, summary);
     this.renderFiles(job.files);
+  }
+
+  /** Bytes sent so far, before the server has the files. */
+  uploading(loaded, total) {
+    const share = total ? loaded / total : 0;
+    setText(this.status, t("jobUploading"));
+    this.el.dataset.status = "uploading";
+    this.bar.setAttribute("aria-valuemax", "100");
+    this.bar.setAttribute("aria-valuenow", String(Math.round(share * 100)));
+    const text = total
+      ? t("uploadBytes", { done: formatSize(loaded), total: formatSize(total) })
+      : formatSize(loaded);
+    this.bar.setAttribute("aria-valuetext", text);
+    this.fill.style.width = `${share * 100}%`;
+    setText(this.summary, text);
   }
 
   fail(message) {
@@ -235,14 +272,15 @@ export async function upload(files) {
   for (const file of list) form.append("files", file, file.name);
   const collection = $("upload-collection").value.trim();
   if (collection) form.append("collection", collection);
+  let sent;
   try {
-    const response = await apiFetch("/v1/documents", { method: "POST", body: form });
-    const { job_id: jobId } = await response.json();
-    card.el.dataset.jobId = jobId;
-    await poll(card, jobId);
+    sent = await uploadForm("/v1/documents", form, (loaded, total) => card.uploading(loaded, total));
   } catch (error) {
-    card.fail(error instanceof ApiError ? error.message : t("networkError"));
+    card.fail(uploadError(error));
+    return;
   }
+  card.el.dataset.jobId = sent.job_id;
+  await poll(card, sent.job_id);
 }
 
 function hasFiles(event) {

@@ -1,6 +1,8 @@
 // A small Markdown renderer that builds DOM nodes: untrusted text only ever reaches the page as
-// text nodes (never innerHTML). Paragraphs, headings, lists, quotes, code, emphasis, links and
-// the answer's [n] citation markers.
+// text nodes (never innerHTML). Paragraphs, headings, lists, quotes, code, emphasis, links,
+// tables and the answer's [n] citation markers.
+
+import { startsTable, table } from "./markdown_table.js";
 
 const FENCE = /^ {0,3}(`{3,}|~{3,})\s*([\w+#.-]*)\s*$/;
 const HEADING = /^ {0,3}(#{1,6})\s+(.*?)\s*#*\s*$/;
@@ -209,6 +211,25 @@ function list(lines, start, opts) {
   return [node, i];
 }
 
+/**
+ * A list starts at lines[i]: a bullet, or a number that is 1 or followed by the next number.
+ * A lone "19." is a slide or section number in extracted text, not a list.
+ */
+function startsList(lines, i) {
+  const m = lines[i].match(ITEM);
+  if (!m || !/\d/.test(m[2])) return Boolean(m);
+  const n = Number.parseInt(m[2], 10);
+  const next = lines[i + 1]?.match(ITEM);
+  return n <= 1 || Boolean(next && Number.parseInt(next[2], 10) === n + 1);
+}
+
+/** Where a paragraph stops: any other block starting at lines[i]. */
+function startsAt(lines, i) {
+  const line = lines[i];
+  return FENCE.test(line) || HEADING.test(line) || RULE.test(line) || QUOTE.test(line) ||
+    startsList(lines, i) || startsTable(lines, i);
+}
+
 function startsBlock(line) {
   return FENCE.test(line) || HEADING.test(line) || RULE.test(line) || QUOTE.test(line) ||
     ITEM.test(line);
@@ -258,7 +279,13 @@ function blocks(lines, parent, opts) {
       parent.append(quote);
       continue;
     }
-    if (ITEM.test(line)) {
+    if (startsTable(lines, i)) {
+      const [node, next] = table(lines, i, (text, cell) => inline(text, cell, opts));
+      parent.append(node);
+      i = next;
+      continue;
+    }
+    if (startsList(lines, i)) {
       const [node, next] = list(lines, i, opts);
       parent.append(node);
       i = next;
@@ -266,7 +293,7 @@ function blocks(lines, parent, opts) {
     }
     const body = [line];
     i += 1;
-    while (i < lines.length && lines[i].trim() !== "" && !startsBlock(lines[i])) body.push(lines[i++]);
+    while (i < lines.length && lines[i].trim() !== "" && !startsAt(lines, i)) body.push(lines[i++]);
     const p = el("p");
     inline(body.join("\n").trim(), p, opts);
     parent.append(p);

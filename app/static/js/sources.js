@@ -7,6 +7,13 @@ import { toast } from "./toast.js";
 
 const panel = () => document.getElementById("source-panel");
 let opener = null;
+let shownDocument = null;
+
+/** A file name or a path relative to what was ingested; never an absolute server path. */
+export function displaySource(source) {
+  const text = String(source || "");
+  return /^(\/|[A-Za-z]:[\\/]|\\\\)/.test(text) ? text.split(/[\\/]/).filter(Boolean).pop() || text : text;
+}
 
 function isPdf(documentId, source) {
   const doc = store.documents.get(documentId);
@@ -19,20 +26,16 @@ function isPdf(documentId, source) {
  * documentId, supported?}) in the panel; `from` gets the focus back on close.
  */
 export function showSource(entry, from) {
-  const root = panel();
-  if (opener && opener !== from) opener.setAttribute("aria-expanded", "false");
-  opener = from || null;
-  if (opener) opener.setAttribute("aria-expanded", "true");
-
   document.getElementById("source-eyebrow").textContent = entry.label;
   // "Title › Section" where the document has headings.
-  document.getElementById("source-title").textContent = entry.context || entry.title || entry.source;
+  document.getElementById("source-title").textContent =
+    entry.context || entry.title || displaySource(entry.source);
 
   const meta = document.getElementById("source-meta");
   meta.replaceChildren();
   const file = document.createElement("span");
   file.className = "source-file";
-  file.textContent = entry.source;
+  file.textContent = displaySource(entry.source);
   const page = document.createElement("span");
   page.textContent = t("page", { page: entry.page });
   meta.append(file, page);
@@ -51,6 +54,8 @@ export function showSource(entry, from) {
 
   const passage = document.getElementById("source-passage");
   passage.replaceChildren();
+  passage.hidden = false;
+  document.getElementById("source-chunks").hidden = true;
   passage.lang = /[\u3040-\u30ff\u4e00-\u9fff]/.test(entry.text) ? "ja" : "en";
   const text = entry.text || "";
   const start = Math.max(0, Math.min(entry.highlightStart ?? -1, text.length));
@@ -66,7 +71,13 @@ export function showSource(entry, from) {
 
   const links = document.getElementById("source-links");
   links.replaceChildren();
-  if (entry.documentId != null) {
+  if (entry.gone) {
+    // The text is as it was when the answer was given; the document itself is gone.
+    const note = document.createElement("span");
+    note.className = "source-gone";
+    note.textContent = t("sourceGone");
+    links.append(note);
+  } else if (entry.documentId != null) {
     const a = document.createElement("a");
     a.className = "btn btn-ghost btn-small";
     a.target = "_blank";
@@ -84,13 +95,24 @@ export function showSource(entry, from) {
     links.append(a);
   }
 
+  revealPanel(from, entry.gone ? null : entry.documentId, mark);
+}
+
+/**
+ * Shows the panel once its content is in place: `from` gets the focus back on close, `documentId`
+ * is the document it shows (a delete closes it), `mark` is scrolled into view.
+ */
+export function revealPanel(from, documentId, mark = null) {
+  const root = panel();
+  if (opener && opener !== from) opener.setAttribute("aria-expanded", "false");
+  opener = from || null;
+  if (opener) opener.setAttribute("aria-expanded", "true");
+  shownDocument = documentId ?? null;
   const wasHidden = root.hidden;
   root.hidden = false;
   document.body.classList.add("source-open");
-  if (mark) {
-    const body = root.querySelector(".source-body");
-    body.scrollTop = Math.max(0, mark.offsetTop - body.clientHeight / 3);
-  }
+  const body = root.querySelector(".source-body");
+  body.scrollTop = mark ? Math.max(0, mark.offsetTop - body.clientHeight / 3) : 0;
   if (wasHidden || !root.contains(document.activeElement)) {
     document.getElementById("source-title").focus({ preventScroll: true });
   }
@@ -101,17 +123,23 @@ export function sourceOpen() {
   return !panel().hidden;
 }
 
-/** Hides the panel and gives the focus back to the chip that opened it. */
-export function closeSource() {
+/** Hides the panel and gives the focus back to the chip that opened it (unless told not to). */
+export function closeSource({ restoreFocus = true } = {}) {
   const root = panel();
   if (root.hidden) return;
   root.hidden = true;
+  shownDocument = null;
   document.body.classList.remove("source-open");
   if (opener) {
     opener.setAttribute("aria-expanded", "false");
-    if (opener.isConnected) opener.focus();
+    if (restoreFocus && opener.isConnected) opener.focus();
   }
   opener = null;
+}
+
+/** Closes the panel when it shows a passage of the document `id` (deleted). */
+export function closeSourceOfDocument(id) {
+  if (shownDocument != null && shownDocument === id) closeSource({ restoreFocus: false });
 }
 
 export function initSources() {

@@ -86,8 +86,8 @@ class Settings(BaseSettings):
     faiss_gpu: bool | None = None
     # On a CPU, collections of at least this many chunks are searched through an approximate
     # (IVF) index scanning `approximate_index_probes` lists per query; 0 keeps search exact.
-    approximate_index_above: int = Field(default=100_000, ge=0)
-    approximate_index_probes: int = Field(default=32, ge=1)
+    approximate_index_above: int = Field(default=200_000, ge=0)
+    approximate_index_probes: int = Field(default=512, ge=1)
     # PDF pages without a usable text layer (scans, fonts that extract as mojibake) are read by
     # Tesseract: "auto" when it is installed with the languages below ("jpn+jpn_vert" reads
     # vertical text too, at about three times the time), "off" leaves them out.

@@ -305,7 +305,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="100000,300000,1000000")
     parser.add_argument("--queries", type=int, default=200)
-    parser.add_argument("--probes", type=int, default=32, help="IVF lists scanned per query")
+    parser.add_argument("--probes", type=int, default=512, help="IVF lists scanned per query")
     parser.add_argument("--postgres", help="admin URL of a PostgreSQL server to measure writes on")
     parser.add_argument("--real-from", type=Path, help="a Kotae data dir holding real embeddings")
     parser.add_argument("--vectors", choices=["mixture", "random"], default="mixture")

@@ -28,6 +28,14 @@ import numpy as np
 import numpy.typing as npt
 
 from retriever.keyword_postings import I32, I64, PendingChunks, Postings, PostingsSnapshot
+from retriever.keyword_scoring import (
+    NO_SCORES,
+    NO_SLOTS,
+    Alternatives,
+    DenseScores,
+    sparse_scores,
+    summed,
+)
 
 _FORMAT_VERSION = 1
 _ADD_BATCH = 2048  # chunks tokenized per lock acquisition in add_many
@@ -37,9 +45,7 @@ TokenizedChunks = list[tuple[int, Counter[str]]]
 # Alternatives for one query word: (terms, weight); see KeywordIndex.search_groups.
 TermGroup = Sequence[tuple[Sequence[str], float]]
 
-_NO_SLOTS: I32 = np.zeros(0, dtype=np.int32)
 _NO_TFS = np.zeros(0, dtype=np.uint16)
-_NO_SCORES: F64 = np.zeros(0, dtype=np.float64)
 
 
 class KeywordIndex:
@@ -60,6 +66,7 @@ class KeywordIndex:
         self.k1 = float(k1)
         self.b = float(b)
         self._lock = threading.Lock()
+        self._dense_scores = DenseScores()
         self._postings = Postings()
         # k1 * (1 - b + b * len / avgdl) per slot, for the postings generation it was made at.
         self._norm: tuple[int, F64] | None = None
@@ -226,7 +233,7 @@ class KeywordIndex:
         postings = self._postings
         tid = postings.vocab.get(term)
         if tid is None:
-            return _NO_SLOTS, _NO_TFS
+            return NO_SLOTS, _NO_TFS
         slots, tfs = postings.term_postings(tid)
         if len(postings) != postings.n_slots:
             live = postings.slot_alive[slots]
@@ -237,7 +244,7 @@ class KeywordIndex:
         """The live slots holding ``term`` and their BM25 scores for it."""
         slots, tfs = self._live_postings_locked(term)
         if len(slots) == 0:
-            return slots, _NO_SCORES
+            return slots, NO_SCORES
         # score = idf * tf * (k1 + 1) / (tf + norm).
         tf = tfs.astype(np.float64)
         part = norm[slots]
@@ -255,44 +262,29 @@ class KeywordIndex:
             return []
         n = postings.n_slots
         norm = self._slot_norms_locked()
-        slot_parts: list[I32] = []
-        score_parts: list[F64] = []
+        scored: list[Alternatives] = []
+        postings_touched = 0
         for group in groups:
-            alternatives: list[tuple[I32, F64]] = []
+            alternatives: Alternatives = []
             for terms, weight in group:
                 parts = [self._term_scores_locked(t, n_live, norm) for t in terms]
-                alt_slots, alt_scores = _summed([p for p in parts if len(p[0])])
+                alt_slots, alt_scores = summed([p for p in parts if len(p[0])])
                 if len(alt_slots):
                     if weight != 1.0 or len(terms) > 1:
                         alt_scores *= weight / len(terms)
                     alternatives.append((alt_slots, alt_scores))
+                    postings_touched += len(alt_slots)
             if alternatives:
-                group_slots, group_scores = _best_per_slot(alternatives)
-                slot_parts.append(group_slots)
-                score_parts.append(group_scores)
-        if not slot_parts:
+                scored.append(alternatives)
+        if not scored:
             return []
-        all_slots = np.concatenate(slot_parts)
-        all_scores = np.concatenate(score_parts)
-        mask = None if allowed is None else postings.slot_mask(allowed)
-        cand: npt.NDArray[np.intp]
-        if len(all_slots) * 8 > n:
-            # Dense: one pass over the touched postings plus a few O(N) vector ops.
-            acc = np.bincount(all_slots, weights=all_scores, minlength=n)
-            if mask is not None:
-                cand = np.flatnonzero(mask)
-            elif n > k:
-                kth = np.partition(acc, n - k)[n - k]
-                cand = np.flatnonzero(acc >= kth) if kth > 0 else np.flatnonzero(acc)
-            else:
-                cand = np.flatnonzero(acc)
-            scores = acc[cand]
+        if postings_touched * 8 > n:  # common words: per-slot arrays beat sorting
+            cand, scores = self._dense_scores.scores(scored, n)
         else:
-            cand, inverse = np.unique(all_slots, return_inverse=True)
-            scores = np.bincount(inverse, weights=all_scores)
-            if mask is not None:
-                keep = mask[cand]
-                cand, scores = cand[keep], scores[keep]
+            cand, scores = sparse_scores(scored)
+        if allowed is not None:
+            keep = postings.slot_mask(allowed)[cand]
+            cand, scores = cand[keep], scores[keep]
         positive = scores > 0
         cand, scores = cand[positive], scores[positive]
         ids = postings.slot_chunk[cand]
@@ -308,28 +300,6 @@ class KeywordIndex:
 def _idf(n_live: int, df: int) -> float:
     """Lucene's non-negative BM25 IDF."""
     return math.log1p((n_live - df + 0.5) / (df + 0.5))
-
-
-def _summed(parts: list[tuple[I32, F64]]) -> tuple[I32, F64]:
-    """Per-slot sums of several terms' scores."""
-    if len(parts) <= 1:
-        return parts[0] if parts else (_NO_SLOTS, _NO_SCORES)
-    slots, inverse = np.unique(np.concatenate([p[0] for p in parts]), return_inverse=True)
-    sums = np.bincount(inverse, np.concatenate([p[1] for p in parts]))
-    return slots.astype(np.int32), np.asarray(sums, dtype=np.float64)
-
-
-def _best_per_slot(alternatives: list[tuple[I32, F64]]) -> tuple[I32, F64]:
-    """Per-slot maxima of several alternatives' scores."""
-    if len(alternatives) == 1:
-        return alternatives[0]
-    slots = np.concatenate([a[0] for a in alternatives])
-    scores = np.concatenate([a[1] for a in alternatives])
-    order = np.lexsort((-scores, slots))
-    slots, scores = slots[order], scores[order]
-    first = np.ones(len(slots), dtype=bool)
-    first[1:] = slots[1:] != slots[:-1]
-    return slots[first], scores[first]
 
 
 def _json_bytes(value: object) -> npt.NDArray[np.uint8]:

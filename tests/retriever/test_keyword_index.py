@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
+import retriever.keyword_index as keyword_index
 import retriever.keyword_postings as keyword_postings
+import retriever.keyword_scoring as keyword_scoring
 from retriever.keyword_index import KeywordIndex
 from retriever.tokenizer import JapaneseTokenizer
 
@@ -249,3 +251,50 @@ def test_idf_of_live_terms_only() -> None:
     }
     index.remove(3)
     assert index.idf(["e"]) == {}
+
+
+def test_term_groups_match_a_reference_on_both_scoring_paths(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Common words take the per-slot-array path, rare ones the sorting path; both must give
+    each chunk the sum over groups of its best alternative."""
+    paths: list[str] = []
+    dense, sparse = keyword_scoring.DenseScores.scores, keyword_index.sparse_scores
+    monkeypatch.setattr(
+        keyword_scoring.DenseScores,
+        "scores",
+        lambda self, *a: paths.append("dense") or dense(self, *a),
+    )
+    monkeypatch.setattr(
+        keyword_index, "sparse_scores", lambda *a: paths.append("sparse") or sparse(*a)
+    )
+    rng = random.Random(11)
+    words = [f"w{i}" for i in range(60)]
+    weights = [1 / (i + 1) for i in range(60)]
+    docs = {cid: rng.choices(words, weights, k=rng.randint(1, 10)) for cid in range(300)}
+    index = KeywordIndex(split)
+    index.add_many((cid, " ".join(terms)) for cid, terms in docs.items())
+    bm25 = {w: reference_bm25(docs, [w]) for w in words}
+    for _ in range(40):
+        pool = words[:4] if rng.random() < 0.5 else words[30:]  # common or rare words
+        groups = [
+            [((a,), 1.0), ((b, c), rng.choice([0.5, 1.0]))]
+            for a, b, c in (rng.sample(pool, 3) for _ in range(rng.randint(1, 3)))
+        ]
+        expected: dict[int, float] = {}
+        for group in groups:
+            for cid in docs:
+                best = max(
+                    weight * sum(bm25[t].get(cid, 0.0) for t in terms) / len(terms)
+                    for terms, weight in group
+                )
+                if best > 0:
+                    expected[cid] = expected.get(cid, 0.0) + best
+        got = index.search_groups(groups, 1000)
+        assert dict(got) == pytest.approx(expected)
+        ranked = sorted(expected.items(), key=lambda h: (-h[1], h[0]))[:5]
+        assert [cid for cid, _ in index.search_groups(groups, 5)] == [cid for cid, _ in ranked]
+        allowed = set(range(0, 300, 3))
+        top = index.search_groups(groups, 1000, allowed=allowed)
+        assert dict(top) == pytest.approx({c: s for c, s in expected.items() if c in allowed})
+    assert set(paths) == {"dense", "sparse"}

@@ -22,7 +22,8 @@ expect = require_playwright().expect
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 # A document only these tests use (and delete): a tea shop's opening year.
-TEA_TEXT = """茶房あおばの歴史
+TEA_TITLE = "茶房あおばの歴史"  # its first line, the document's title
+TEA_TEXT = f"""{TEA_TITLE}
 
 茶房あおばは川凪町の駅前にある喫茶店です。開店は1979年で、店主は二代目の青葉健一さんです。
 
@@ -312,7 +313,7 @@ def test_the_source_panel_after_a_delete(
     panel = page.locator("#source-panel")
 
     # The library opens a document: its details, its passages, its original.
-    page.locator("#doc-list .doc", has_text="aoba").locator("button.doc-body").click()
+    page.locator("#doc-list .doc", has_text=TEA_TITLE).locator("button.doc-body").click()
     expect(panel.locator("#source-eyebrow")).to_have_text("文書")
     expect(panel.locator("#source-meta")).to_contain_text("aoba.txt")
     expect(panel.locator("#source-meta")).to_contain_text("tea")
@@ -337,11 +338,11 @@ def test_the_source_panel_after_a_delete(
     expect(panel.locator("#source-links a")).to_be_visible()
 
     # Deleting the document the panel shows closes the panel.
-    page.locator("#doc-list .doc", has_text="aoba").get_by_role(
+    page.locator("#doc-list .doc", has_text=TEA_TITLE).get_by_role(
         "button", name=re.compile("を削除")
     ).click()
     page.locator("#confirm-ok").click()
-    expect(page.locator("#doc-list .doc", has_text="aoba")).to_have_count(0)
+    expect(page.locator("#doc-list .doc", has_text=TEA_TITLE)).to_have_count(0)
     expect(panel).to_be_hidden()
 
     # Reopened, the citation still shows its text but says the document is gone.

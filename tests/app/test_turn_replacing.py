@@ -207,3 +207,24 @@ def test_feedback_is_taken_back(clients):
     assert detail["turns"][0]["feedback"] is None
     assert alice.delete(feedback_url("0" * 32, 1)).status_code == 404
     assert alice.delete(feedback_url(answer["conversation_id"], 0)).status_code == 422
+
+
+def test_a_streamed_markdown_answer_reports_only_its_unsupported_claims(clients, generator):
+    alice, _ = clients
+    generator.replies["ok"] = (
+        "## 夏祭りのまとめ\n\n| 項目 | 内容 |\n|---|---|\n| 花火 | **約3200発** [1] |\n"
+        "| 天気 | 大雪が降ります [1] |\n| 屋台 | 45店 |\n\n```\nfireworks = 3200\n```\n\n"
+        "祭りでは約3200発の花火が打ち上げられます。[1]"
+    )
+    try:
+        with alice.stream(
+            "POST", "/v1/ask", json={"question": "花火は何発ですか？", "stream": True}
+        ) as r:
+            events = sse_events(r.iter_lines())
+    finally:
+        generator.replies["ok"] = SwitchableGenerator().replies["ok"]
+    final = events[-1][1]
+    assert events[-1][0] == "final" and final["mode"] == "generative", events
+    assert "| 屋台 | 45店 |" in final["answer"]  # shown as written
+    assert final["unsupported_sentences"] == ["天気 大雪が降ります"]
+    assert final["warnings"] == ["3文のうち1文は、引用された箇所で裏付けを確認できませんでした。"]

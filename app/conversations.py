@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.conversation_tables import ConversationRow, FeedbackRow, TurnRow
-from app.errors import NotFoundError
+from app.errors import ConflictError, NotFoundError
 from retriever.schema import ChunkRow, utcnow
 
 DEFAULT_TITLE_CHARS = 80
@@ -209,15 +209,43 @@ class ConversationStore:
         with self._sessions.begin() as session:
             session.delete(self._owned(session, owner, conversation_id))
 
-    def append(self, owner: str, conversation_id: str | None, turn: NewTurn) -> tuple[str, int]:
+    def _check_last(self, session: Session, conversation_id: str, turn_id: int) -> TurnRow:
+        """The turn, when it is the conversation's last; NotFoundError or ConflictError."""
+        row = session.get(TurnRow, turn_id, populate_existing=True)
+        if row is None or row.conversation_id != conversation_id:
+            raise NotFoundError(f"no turn {turn_id} in conversation {conversation_id}")
+        last = session.scalar(
+            select(func.max(TurnRow.id)).where(TurnRow.conversation_id == conversation_id)
+        )
+        if last != turn_id:
+            raise ConflictError(
+                f"turn {turn_id} is not the last turn of conversation {conversation_id}:"
+                " only the last answer can be regenerated or edited"
+            )
+        return row
+
+    def check_replaceable(self, owner: str, conversation_id: str, turn_id: int) -> None:
+        """NotFoundError for another owner's conversation or a turn not in it, ConflictError
+        when the turn is not the last one."""
+        with self._sessions() as session:
+            self._owned(session, owner, conversation_id)
+            self._check_last(session, conversation_id, turn_id)
+
+    def append(
+        self, owner: str, conversation_id: str | None, turn: NewTurn, replaces: int | None = None
+    ) -> tuple[str, int]:
         """Add a turn, to a new conversation when `conversation_id` is None; the new turn's
-        (conversation id, turn id). Concurrent appends to one conversation each get a turn."""
+        (conversation id, turn id). Concurrent appends to one conversation each get a turn.
+        With `replaces` (the conversation's last turn), that turn and its feedback are deleted
+        in the same transaction; when it is no longer the last, nothing changes."""
         try:
-            return self._append(owner, conversation_id, turn)
+            return self._append(owner, conversation_id, turn, replaces)
         except IntegrityError:  # deleted between the look-up and the insert
             raise NotFoundError(f"no conversation with id {conversation_id}") from None
 
-    def _append(self, owner: str, conversation_id: str | None, turn: NewTurn) -> tuple[str, int]:
+    def _append(
+        self, owner: str, conversation_id: str | None, turn: NewTurn, replaces: int | None
+    ) -> tuple[str, int]:
         with self._sessions.begin() as session:
             if conversation_id is None:
                 row = ConversationRow(
@@ -227,6 +255,27 @@ class ConversationStore:
                 session.flush()
             else:
                 row = self._owned(session, owner, conversation_id)
+            # First, one statement: it locks the conversation's row (PostgreSQL), so appends
+            # and replacements to one conversation take turns, and a concurrent rename or
+            # first turn is not overwritten.
+            session.execute(
+                update(ConversationRow)
+                .where(ConversationRow.id == row.id)
+                .values(updated_at=utcnow())
+            )
+            if replaces is not None:
+                old = self._check_last(session, row.id, replaces)
+                if old.id == session.scalar(
+                    select(func.min(TurnRow.id)).where(TurnRow.conversation_id == row.id)
+                ) and row.title == default_title(old.question):
+                    # The first question edited: the title it gave follows it.
+                    session.execute(
+                        update(ConversationRow)
+                        .where(ConversationRow.id == row.id)
+                        .values(title=default_title(turn.question))
+                    )
+                session.execute(delete(FeedbackRow).where(FeedbackRow.turn_id == replaces))
+                session.execute(delete(TurnRow).where(TurnRow.id == replaces))
             added = TurnRow(
                 conversation_id=row.id,
                 question=without_nul(turn.question),
@@ -238,12 +287,6 @@ class ConversationStore:
                 settings=turn.settings,
             )
             session.add(added)
-            # One statement, so a concurrent rename or first turn is not overwritten.
-            session.execute(
-                update(ConversationRow)
-                .where(ConversationRow.id == row.id)
-                .values(updated_at=utcnow())
-            )
             session.execute(
                 update(ConversationRow)
                 .where(ConversationRow.id == row.id, ConversationRow.title == "")

@@ -44,6 +44,10 @@ class BadRequestError(KotaeError):
     """The request is well-formed but its values are refused."""
 
 
+class ConflictError(KotaeError):
+    """The request names something that exists but the state it needs has changed."""
+
+
 class PayloadTooLargeError(KotaeError):
     """An uploaded file is over the per-file limit."""
 
@@ -65,6 +69,7 @@ ERROR_TABLE: dict[type[Exception], ErrorKind] = {
     ConfigurationError: CONFIGURATION,
     NotFoundError: NOT_FOUND,
     BadRequestError: ErrorKind(400, "bad_request", 2),
+    ConflictError: ErrorKind(409, "conflict", 2),
     PayloadTooLargeError: ErrorKind(413, "payload_too_large", 2),
     RetrieverError: INTERNAL,
     DocumentNotFound: NOT_FOUND,

@@ -76,6 +76,15 @@ class FeedbackStore:
                 raise NotFoundError(f"turn {turn_id} has no feedback")
             return TurnInfo.of(turn, row)
 
+    def delete(self, owner: str, conversation_id: str, turn_id: int) -> None:
+        """Take the turn's feedback back; NotFoundError when it has none."""
+        with self._sessions.begin() as session:
+            self._turn(session, owner, conversation_id, turn_id)
+            row = session.get(FeedbackRow, turn_id)
+            if row is None:
+                raise NotFoundError(f"turn {turn_id} has no feedback")
+            session.delete(row)
+
     def find(
         self,
         owner: str | None,

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from generator.language import is_abstention
+from generator.markup import is_claim, lines, plain, row_text
 from generator.records import CitedSentence, Passage, SourceSpan
 from text.lexical import features
 from text.sentences import CLOSERS, TERMINATORS, list_marker_end, split_fragments, split_sentences
@@ -40,10 +41,10 @@ def parse_citations(text: str, n_passages: int) -> tuple[str, list[tuple[str, tu
     clean = _rewrite_markers(text, n_passages)
     sentences: list[tuple[str, tuple[int, ...]]] = []
     pending: list[int] = []  # markers seen before any sentence text
-    for raw in _split(clean):
+    for raw in _claims(clean):
         nums = [int(n) for n in _CANONICAL.findall(raw)]
-        body = _tidy(_CANONICAL.sub("", raw))
-        if not any(ch.isalnum() for ch in body):
+        body = _tidy(plain(_CANONICAL.sub("", raw)))
+        if not is_claim(body):
             if sentences:  # a line of bare markers cites the sentence before it
                 prev_text, prev_nums = sentences[-1]
                 sentences[-1] = (prev_text, _unique([*prev_nums, *nums]))
@@ -53,6 +54,27 @@ def parse_citations(text: str, n_passages: int) -> tuple[str, list[tuple[str, tu
         sentences.append((body, _unique([*pending, *nums])))
         pending = []
     return clean, sentences
+
+
+def _claims(clean: str) -> Iterator[str]:
+    """The sentences of ``clean`` that may be claims, markers still in: prose sentences, and
+    a table row that cites a passage as one sentence of its cells. A heading's markers are
+    handed on (as a line of bare markers) to the sentence after it; code, fences, rules and
+    rows without markers are left out."""
+    carried = ""
+    for line in lines(clean):
+        if line.kind == "heading":
+            carried += "".join(m.group() for m in _CANONICAL.finditer(line.text))
+            continue
+        if line.kind == "row" and _CANONICAL.search(line.text):
+            pieces = [row_text(line.text)]
+        elif line.kind == "prose":
+            pieces = [line.text[start:end] for start, end in _spans(line.text)]
+        else:
+            continue
+        for piece in pieces:
+            yield carried + piece
+            carried = ""
 
 
 def verify(
@@ -211,14 +233,9 @@ def _marker_numbers(marker: str) -> list[int]:
     return nums
 
 
-def _split(clean: str) -> list[str]:
-    """Sentences of the marker-canonical text: each line (list markers left out) cut where
-    ``split_sentences`` ends a sentence, markers right after the end kept with it."""
-    return [clean[start:end] for start, end in _spans(clean)]
-
-
 def _spans(clean: str) -> list[tuple[int, int]]:
-    """Where each sentence of ``_split`` lies in ``clean``; together they cover every line.
+    """Where each sentence of ``clean`` lies: each line (list markers left out) cut where
+    ``split_sentences`` ends a sentence; together they cover every line.
 
     A sentence ends where ``split_sentences`` ends one (markers right after it join it) and
     after any markers that follow punctuation, which the model wrote at a sentence's end.

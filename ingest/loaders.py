@@ -17,6 +17,7 @@ from ingest.text import (
     markdown_title,
     slide_headings,
     strip_markdown,
+    text_title,
 )
 from text.normalize import normalize_text
 
@@ -160,7 +161,9 @@ def _load_pdf(data: bytes, stem: str, limits: LoadLimits, ocr: PageOcr) -> Loade
 def _load_text(data: bytes, stem: str, limits: LoadLimits) -> LoadedDocument:
     text, encoding = decode_text(data)
     headings = tuple(slide_headings(text))
-    return LoadedDocument(_clean_title(None, stem), TEXT_MIME, [text], encoding, headings)
+    # A slide transcript opens with page chrome ("Slide 1", a site's banner): its name stays.
+    title = None if headings else text_title(text)
+    return LoadedDocument(_clean_title(title, stem), TEXT_MIME, [text], encoding, headings)
 
 
 def _load_markdown(data: bytes, stem: str, limits: LoadLimits) -> LoadedDocument:

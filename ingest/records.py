@@ -13,8 +13,9 @@ from retriever.records import NewDocument
 #   1: sentence chunks. 2: heading paths as chunk context, sections (and slides) as chunk
 #   bounds, no HTML navigation, unreadable PDF pages skipped, spaced identifiers repaired.
 #   3: PDF pages without a usable text layer read by OCR; HTML table rows on one line; a
-#   table's header row in the context of its chunks.
-TEXT_VERSION = 3
+#   table's header row in the context of its chunks. 4: a plain text's title (the context of
+#   its chunks) from its first line when that reads as a title.
+TEXT_VERSION = 4
 
 
 class IngestInterrupted(Exception):

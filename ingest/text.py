@@ -225,6 +225,25 @@ def _repeated_opening(lines: list[list[str]]) -> list[str]:
     return best if len(best) >= _MIN_FOOTER_WORDS else []
 
 
+_MAX_TEXT_TITLE_CHARS = 60  # a longer first line is a sentence or a paragraph, not a title
+
+
+def text_title(text: str) -> str | None:
+    """The first non-empty line of a plain text, spaces collapsed, when it reads as a title:
+    at most ``_MAX_TEXT_TITLE_CHARS`` long and holding a letter (not a rule of symbols or a
+    number); None otherwise. Only that line is read, however long the text."""
+    start = 0
+    while start < len(text):
+        end = text.find("\n", start)
+        end = len(text) if end < 0 else end
+        line = " ".join(text[start:end].split())
+        if line:
+            plausible = len(line) <= _MAX_TEXT_TITLE_CHARS and any(ch.isalpha() for ch in line)
+            return line if plausible else None
+        start = end + 1
+    return None
+
+
 def markdown_title(text: str) -> str | None:
     """Text of the first level-1 ATX heading (``# Title``) outside code blocks."""
     for line, is_code in _blocks_by_line(text):

@@ -17,6 +17,7 @@ HTTP_TYPES = {
     400: "bad_request",
     401: "unauthorized",
     404: "not_found",
+    409: "conflict",
     405: "method_not_allowed",
     413: "payload_too_large",
     415: "unsupported_media_type",
@@ -40,6 +41,8 @@ ERROR_DESCRIPTIONS = {
     400: "The body is not valid JSON or multipart, or a value is refused.",
     401: "Missing or invalid API key (only when KOTAE_API_KEYS is set).",
     404: "No such resource.",
+    409: "The resource is no longer in the state the request needs (e.g. a turn to replace "
+    "that is no longer the last).",
     413: "The request body is over the size limit.",
     422: "A parameter or a body field fails validation.",
     500: "Internal error (the server log has the details), or a configuration error the "

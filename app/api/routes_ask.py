@@ -12,7 +12,7 @@ from app.api.envelope import API_ERRORS, ErrorResponse, domain_error_body, error
 from app.api.event_streams import EventStream
 from app.api.turn_saving import check_conversation, save_turn
 from app.asking import AskResult
-from app.errors import NotFoundError
+from app.errors import ConflictError, NotFoundError
 from app.schemas.ask import AskRequest, AskResponse, AskToken
 from generator.errors import GeneratorError
 
@@ -38,18 +38,19 @@ def count_answer(request: Request, result: AskResult) -> None:
 @router.post(
     "/v1/ask",
     response_model=AskResponse,
-    responses={200: ASK_EVENTS.response(), **error_responses(400, 404, 422, 502, 503, 504)},
+    responses={200: ASK_EVENTS.response(), **error_responses(400, 404, 409, 422, 502, 503, 504)},
 )
 async def ask(body: AskRequest, kotae: KotaeDep, owner: OwnerDep, request: Request) -> Any:
     history = [(t.role, t.content) for t in body.history]
     asking = kotae.asking
-    await check_conversation(kotae, owner, body.conversation_id)
+    await check_conversation(kotae, owner, body.conversation_id, body.replaces_turn_id)
 
     async def saved(result: AskResult) -> AskResponse:
         count_answer(request, result)
         response = AskResponse.of(result)
+        ref, k = body.conversation_id, body.top_k
         return await save_turn(
-            kotae, owner, body.conversation_id, body.question, body.collection, body.top_k, response
+            kotae, owner, ref, body.question, body.collection, k, response, body.replaces_turn_id
         )
 
     if not body.stream:
@@ -62,8 +63,9 @@ async def ask(body: AskRequest, kotae: KotaeDep, owner: OwnerDep, request: Reque
                     yield sse("final", (await saved(item)).model_dump(mode="json"))
                 else:  # checked text, a sentence at a time (Answerer.stream_answer)
                     yield sse("token", AskToken(text=item).model_dump())
-        # Headers are sent: the error travels as an event (a conversation deleted meanwhile).
-        except (GeneratorError, NotFoundError) as e:
+        # Headers are sent: the error travels as an event (a conversation deleted meanwhile,
+        # or the turn to replace no longer the last).
+        except (GeneratorError, NotFoundError, ConflictError) as e:
             yield sse("error", domain_error_body(e))
 
     return StreamingResponse(

@@ -125,6 +125,15 @@ def show_feedback(
     return turns_out(kotae, [kotae.feedback.get(owner, conversation_id, turn_id)])[0]
 
 
+@router.delete(FEEDBACK, status_code=204, responses=error_responses(404, 422))
+def take_back_feedback(
+    conversation_id: ConversationIdPath, turn_id: TurnIdPath, kotae: KotaeDep, owner: OwnerDep
+) -> Response:
+    """Remove the feedback on one answer (a thumb un-set); 404 when it has none."""
+    kotae.feedback.delete(owner, conversation_id, turn_id)
+    return Response(status_code=204)
+
+
 @router.get("/v1/feedback", responses=error_responses(400, 422))
 def list_feedback(
     kotae: KotaeDep,

@@ -13,7 +13,7 @@ from app.api.envelope import API_ERRORS, error_responses
 from app.api.event_streams import EventStream
 from app.api.turn_saving import check_conversation, save_turn
 from app.asking import AskResult, warnings_text
-from app.errors import BadRequestError, NotFoundError
+from app.errors import BadRequestError, ConflictError, NotFoundError
 from app.schemas.ask import AskResponse
 from app.schemas.openai import (
     MODEL,
@@ -58,7 +58,7 @@ def models() -> ModelList:
 @router.post(
     "/v1/chat/completions",
     response_model=ChatCompletion,
-    responses={200: CHAT_EVENTS.response(), **error_responses(400, 404, 422, 502, 503, 504)},
+    responses={200: CHAT_EVENTS.response(), **error_responses(400, 404, 409, 422, 502, 503, 504)},
 )
 async def chat_completions(body: ChatRequest, kotae: KotaeDep, owner: OwnerDep) -> Any:
     turns = body.turns()
@@ -66,13 +66,14 @@ async def chat_completions(body: ChatRequest, kotae: KotaeDep, owner: OwnerDep) 
         raise BadRequestError("the last message must be a non-empty user message")
     question, history = turns[-1][1], turns[:-1]
     asking = kotae.asking
-    await check_conversation(kotae, owner, body.conversation_id)
+    await check_conversation(kotae, owner, body.conversation_id, body.replaces_turn_id)
     cid, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
 
     async def saved(result: AskResult) -> AskResponse:
         response = AskResponse.of(result)
         ref, k = body.conversation_id, body.top_k
-        return await save_turn(kotae, owner, ref, question, body.collection, k, response)
+        replaces = body.replaces_turn_id
+        return await save_turn(kotae, owner, ref, question, body.collection, k, response, replaces)
 
     if not body.stream:
         result = await asking.ask(question, body.collection, body.top_k, history)
@@ -105,7 +106,8 @@ async def chat_completions(body: ChatRequest, kotae: KotaeDep, owner: OwnerDep) 
                     yield chunk(ChatDelta(content=item))
         except GeneratorError as e:
             yield chunk(ChatDelta(content=f"\n\n[error] {e.message}"), finish=True)
-        except NotFoundError as e:  # the conversation was deleted while the answer was written
+        # The conversation was deleted, or the turn to replace changed, while it was written.
+        except (NotFoundError, ConflictError) as e:
             yield chunk(ChatDelta(content=f"\n\n[error] {e}"), finish=True)
         yield b"data: [DONE]\n\n"
 

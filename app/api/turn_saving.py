@@ -3,15 +3,25 @@
 from starlette.concurrency import run_in_threadpool
 
 from app.conversations import NewTurn
+from app.errors import BadRequestError
 from app.kotae import Kotae
 from app.schemas.ask import AskResponse
 
 NEW = "new"
 
 
-async def check_conversation(kotae: Kotae, owner: str, ref: str | None) -> None:
-    """NotFoundError now, before anything is asked, for an unknown or another key's id."""
-    if ref is not None and ref != NEW:
+async def check_conversation(
+    kotae: Kotae, owner: str, ref: str | None, replaces: int | None = None
+) -> None:
+    """Now, before anything is asked: NotFoundError for an unknown or another key's id, or a
+    turn to replace that is not in it; ConflictError when that turn is not the last."""
+    if replaces is not None:
+        if ref is None or ref == NEW:
+            raise BadRequestError(
+                "replaces_turn_id needs conversation_id: the conversation the turn is in"
+            )
+        await run_in_threadpool(kotae.conversations.check_replaceable, owner, ref, replaces)
+    elif ref is not None and ref != NEW:
         await run_in_threadpool(kotae.conversations.get, owner, ref)
 
 
@@ -23,9 +33,10 @@ async def save_turn(
     collection: str | None,
     top_k: int | None,
     response: AskResponse,
+    replaces: int | None = None,
 ) -> AskResponse:
-    """The response, saved as a new turn of conversation `ref` (a new one for `new`) and
-    carrying where; unchanged when `ref` is None."""
+    """The response, saved as a new turn of conversation `ref` (a new one for `new`) in place
+    of turn `replaces` when given, and carrying where; unchanged when `ref` is None."""
     if ref is None:
         return response
     settings = kotae.settings
@@ -40,6 +51,6 @@ async def save_turn(
         settings=kotae.answer_settings(),
     )
     conversation_id, turn_id = await run_in_threadpool(
-        kotae.conversations.append, owner, None if ref == NEW else ref, turn
+        kotae.conversations.append, owner, None if ref == NEW else ref, turn, replaces
     )
     return response.model_copy(update={"conversation_id": conversation_id, "turn_id": turn_id})

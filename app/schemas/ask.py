@@ -7,7 +7,7 @@ from pydantic import BaseModel, Field
 
 from app.asking import AskResult
 from app.citing import Citation
-from app.schemas.params import CollectionName, ConversationRef
+from app.schemas.params import CollectionName, ConversationRef, ReplacedTurn
 from app.schemas.search import ScoredChunk
 from generator.language import Language
 
@@ -35,6 +35,7 @@ class AskRequest(BaseModel):
     history: list[Turn] = Field(default_factory=list, max_length=MAX_HISTORY_TURNS)
     stream: bool = False
     conversation_id: ConversationRef | None = None
+    replaces_turn_id: ReplacedTurn | None = None
 
 
 class PassageOut(ScoredChunk):

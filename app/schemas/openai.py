@@ -17,7 +17,7 @@ from app.schemas.ask import (
     MAX_TOP_K,
     MAX_TURN_CHARS,
 )
-from app.schemas.params import CollectionName, ConversationRef
+from app.schemas.params import CollectionName, ConversationRef, ReplacedTurn
 
 MODEL = "kotae"
 
@@ -44,6 +44,7 @@ class ChatRequest(BaseModel):
     )
     collection: CollectionName | None = None
     conversation_id: ConversationRef | None = None
+    replaces_turn_id: ReplacedTurn | None = None
 
     def turns(self) -> list[tuple[str, str]]:
         """The conversation: user and assistant messages (system prompts are not used)."""

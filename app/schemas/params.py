@@ -43,3 +43,17 @@ ConversationRef = Annotated[
         "An unknown id, or one made with another API key, is a 404 before anything is asked.",
     ),
 ]
+
+
+ReplacedTurn = Annotated[
+    int,
+    Field(
+        ge=1,
+        le=MAX_ID,
+        description="Regenerate or edit: the new answer replaces this turn, which must be the "
+        "last of `conversation_id`. It is deleted with its feedback, in the transaction that "
+        "saves the new answer, and only then: a failed or interrupted answer leaves it. Another "
+        "conversation's turn is a 404, a turn that is not the last a 409, before anything is "
+        "asked.",
+    ),
+]

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from app.conversation_tables import FeedbackRow, TurnRow
 from app.conversations import ConversationStore, NewTurn, default_title
-from app.errors import BadRequestError, NotFoundError
+from app.errors import BadRequestError, ConflictError, NotFoundError
 from app.feedback import FeedbackInput, FeedbackStore
 from app.feedback_export import evidence_strings, export_feedback
 from retriever.sql import make_engine
@@ -102,6 +102,37 @@ def test_concurrent_appends_each_get_their_turn(stores):
     assert len(set(made)) == 8 and sorted(made) == [t.id for t in turns]
     assert conversations.get("me", cid).turns == 8
     assert conversations.get("me", cid).title.startswith("question ")
+
+
+def test_concurrent_replacements_of_one_turn_leave_one_answer(stores):
+    """Two regenerates of the last answer at once: one replaces it, the other finds it gone
+    (or no longer last) and changes nothing; appends meanwhile keep their turns."""
+    conversations, feedback, _ = stores
+    cid, first = conversations.append("me", None, turn("q1"))
+    last = conversations.append("me", cid, turn("q2"))[1]
+    feedback.set("me", cid, last, FeedbackInput(rating="down"))
+    outcomes: list[object] = []
+
+    def replace(n: int) -> None:
+        try:
+            outcomes.append(conversations.append("me", cid, turn(f"again {n}"), last)[1])
+        except (NotFoundError, ConflictError) as e:
+            outcomes.append(type(e))
+
+    threads = [threading.Thread(target=replace, args=(n,)) for n in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    won = [o for o in outcomes if isinstance(o, int)]
+    assert len(outcomes) == 6 and len(won) == 1, outcomes
+    assert [t.id for t in conversations.turns("me", cid, 0, 10)] == [first, won[0]]
+    assert feedback.find("me") == ([], 0)
+    with pytest.raises(ConflictError, match="not the last"):
+        conversations.append("me", cid, turn("x"), first)
+    with pytest.raises(NotFoundError):
+        conversations.append("other", cid, turn("x"), won[0])
+    assert [t.id for t in conversations.turns("me", cid, 0, 10)] == [first, won[0]]
 
 
 def test_deleting_a_conversation_deletes_its_turns_and_feedback(stores):

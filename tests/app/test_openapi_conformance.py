@@ -160,6 +160,8 @@ def test_conversation_answers_match_the_document(schema, server):
     ).json()
     ids = {"conversation_id": answer["conversation_id"]}
     turn = {**ids, "turn_id": answer["turn_id"]}
+    ask = {"question": "When?", **ids}
+    second = call_and_check(schema, server, "POST", "/v1/ask", body=ask).json()["turn_id"]
     made = call_and_check(schema, server, "POST", "/v1/conversations", body={"title": "t"})
     assert made.status_code == 201
     for method, path, params, body, status in [
@@ -171,6 +173,18 @@ def test_conversation_answers_match_the_document(schema, server):
         ("PUT", one + feedback, turn, {"rating": "up", "right_answer": "9 am"}, 200),
         ("GET", one + feedback, turn, None, 200),
         ("GET", "/v1/feedback", {}, None, 200),
+        ("DELETE", one + feedback, turn, None, 204),
+        ("DELETE", one + feedback, turn, None, 404),
+        ("POST", "/v1/ask", {}, {**ask, "replaces_turn_id": answer["turn_id"]}, 409),
+        ("POST", "/v1/ask", {}, {**ask, "replaces_turn_id": 2**62}, 404),
+        ("POST", "/v1/ask", {}, {"question": "When?", "replaces_turn_id": second}, 400),
+        (
+            "POST",
+            "/v1/chat/completions",
+            {},
+            {**ids, "replaces_turn_id": second, "messages": [{"role": "user", "content": "When?"}]},
+            200,
+        ),
         ("DELETE", one, ids, None, 204),
         ("GET", one, ids, None, 404),
         ("GET", one, {"conversation_id": "x" * 40}, None, 422),

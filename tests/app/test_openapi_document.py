@@ -80,3 +80,21 @@ def test_non_json_answers_declare_their_media_types(document):
     original = document["paths"]["/v1/documents/{document_id}/file"]["get"]["responses"]["200"]
     assert "application/json" not in original["content"]
     assert {"application/pdf", "text/html", "text/plain"} <= set(original["content"])
+
+
+def test_conversation_and_feedback_routes_declare_their_models_and_errors(document):
+    paths, schemas = document["paths"], document["components"]["schemas"]
+    feedback = paths["/v1/conversations/{conversation_id}/turns/{turn_id}/feedback"]
+    assert set(feedback) == {"get", "put", "delete"}
+    taken_back = feedback["delete"]["responses"]
+    assert "content" not in taken_back["204"] and {"404", "422"} <= set(taken_back)
+    for method in ("get", "put"):
+        ok = feedback[method]["responses"]["200"]["content"]["application/json"]["schema"]
+        assert ok == {"$ref": "#/components/schemas/TurnOut"}
+    for path, request in (("/v1/ask", "AskRequest"), ("/v1/chat/completions", "ChatRequest")):
+        responses = paths[path]["post"]["responses"]
+        assert {"400", "404", "409"} <= set(responses), path
+        replaces = schemas[request]["properties"]["replaces_turn_id"]
+        integer = next(s for s in replaces["anyOf"] if s.get("type") == "integer")
+        assert integer["minimum"] == 1 and integer["maximum"] > 2**62  # JSON writes it as a float
+        assert "409" in integer["description"]

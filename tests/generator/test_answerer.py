@@ -314,3 +314,52 @@ def test_condense_falls_back_to_the_heuristic_when_down(refused_url: str) -> Non
     assert (
         run(refused_url, "condense", "それは何本？", HISTORY) == "それは何本？ ソラマメX3 アンテナ"
     )
+
+
+# A streamed answer in the shape small instruct models like to write: a heading, a table with
+# a header and a separator, code, emphasis, a lone enumerator and a bullet.
+MARKDOWN_REPLY = """## ソラマメX3の仕様
+
+| 項目 | 内容 |
+|---|:---:|
+| アンテナ | **4本** [1] |
+| 重さ | 320グラム [3] |
+| 設定 | アプリ |
+
+```sh
+mamenavi --setup
+```
+
+**まとめ:** 本体には4本のアンテナが内蔵されています。[1]
+1.
+- 設定はアプリ「マメナビ」から行います。[2]"""
+
+
+def test_markdown_structure_is_not_counted_as_unsupported_sentences(
+    fake_server: FakeOpenAIServer,
+) -> None:
+    fake_server.replies["markdown"] = MARKDOWN_REPLY
+    *pieces, final = run(fake_server.base_url("markdown"), "stream_answer", QUESTION, PASSAGES)
+    assert isinstance(final, Answer) and final.mode == "generative"
+    assert "".join(pieces) == final.text  # the structure is still shown as written
+    assert "| 設定 | アプリ |" in final.text and "mamenavi --setup" in final.text
+    # Only the claims are sentences: the cited rows (their cells) and the prose.
+    assert [(s.text, s.passages, s.supported) for s in final.sentences] == [
+        ("アンテナ 4本", (1,), True),
+        ("重さ 320グラム", (3,), True),
+        ("まとめ: 本体には4本のアンテナが内蔵されています。", (1,), True),
+        ("設定はアプリ「マメナビ」から行います。", (2,), True),
+    ]
+    assert final.warnings == ()
+
+
+def test_an_unsupported_table_row_is_reported_without_its_markup(
+    fake_server: FakeOpenAIServer,
+) -> None:
+    fake_server.replies["badrow"] = MARKDOWN_REPLY.replace(
+        "320グラム [3]", "**火星探査機**に搭載 [3]"
+    )
+    *_, final = run(fake_server.base_url("badrow"), "stream_answer", QUESTION, PASSAGES)
+    unsupported = [s.text for s in final.sentences if not s.supported]
+    assert unsupported == ["重さ 火星探査機に搭載"]
+    assert final.warnings == ("4文のうち1文は、引用された箇所で裏付けを確認できませんでした。",)

@@ -90,6 +90,39 @@ def test_question_and_exclamation_marks_split() -> None:
     assert sentences[-1][1] == (2,)
 
 
+def test_headings_tables_code_and_rules_are_not_sentences() -> None:
+    answer = (
+        "# 料金 [2]\n"
+        "自転車は1時間300円です。\n"
+        "| 項目 | 値 |\n"
+        "| :--- | ---: |\n"
+        "| **返却** | 19時 [1] |\n"
+        "| 保証 | なし |\n"
+        "---\n"
+        "~~~\n"
+        "x = 1 [1]. This is code.\n"
+        "~~~\n"
+        "> **注意:** `予約`は不要です [1]。\n"
+        "19.\n"
+        "(2)\n"
+        "2023年です [1]。"
+    )
+    _, sentences = parse_citations(answer, 2)
+    assert sentences == [
+        ("自転車は1時間300円です。", (2,)),  # the heading's marker is handed on
+        ("返却 19時", (1,)),
+        ("注意: 予約は不要です。", (1,)),
+        ("2023年です。", (1,)),
+    ]
+
+
+def test_an_unclosed_fence_leaves_the_rest_out_and_a_longer_fence_closes_it() -> None:
+    _, sentences = parse_citations("Hello [1].\n````\n```\nnot prose\n````\nBye [1].", 1)
+    assert sentences == [("Hello.", (1,)), ("Bye.", (1,))]
+    _, sentences = parse_citations("Hello [1].\n```\nnot prose [1].", 1)
+    assert sentences == [("Hello.", (1,))]
+
+
 PASSAGES = [
     Passage("ソラマメX3は家庭向けの無線ルーターです。本体は320グラムです。", "X3 概要", 1, 0.9),
     Passage("The Quill Q7 tablet weighs 380 grams and has a 10.3-inch screen.", "Q7", None, 0.8),

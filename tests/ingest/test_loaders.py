@@ -330,7 +330,34 @@ def test_text_encodings(sample: str, codec: str, reported: str) -> None:
     assert doc.pages == [sample]
     assert doc.encoding == reported
     assert doc.mime == "text/plain"
-    assert doc.title == "memo"
+    # A short first line is the title; a long one (a paragraph) is not, so the name stays.
+    assert doc.title == ("memo" if sample == JA_LONG else JA_SHORT)
+
+
+@pytest.mark.parametrize(
+    ("text", "title"),
+    [
+        ("\n\n  川凪町の  灯籠流し \t\n\n本文です。", "川凪町の灯籠流し"),
+        ("Meeting notes, 2024-05-01\r\nWe met.", "Meeting notes, 2024-05-01"),
+        ("ＡＢＣ　入門\n本文。", "ABC 入門"),  # normalized like every title
+        ("=====\n見出し\n", "notes"),  # only symbols
+        ("2024\n本文。", "notes"),  # a number is no title
+        ("あ" * 61 + "\n本文。", "notes"),  # a paragraph, not a title
+        ("あ" * 60, "あ" * 60),
+        (
+            "Slide 1\n\nSlide 1 text\n\nA\n\nSlide 2\n\nSlide 2 text\n\nB\n\n"
+            "Slide 3\n\nSlide 3 text\n\nC",
+            "notes",
+        ),  # a slide transcript keeps its name
+    ],
+)
+def test_text_title_from_the_first_line(text: str, title: str) -> None:
+    assert load_bytes(text.encode(), "notes.txt", LIMITS).title == title
+
+
+def test_text_title_reads_only_the_first_line() -> None:
+    huge = "\n" * 1000 + "目次\n" + "本文。" * 200_000
+    assert load_bytes(huge.encode(), "big.txt", LIMITS).title == "目次"
 
 
 def test_text_cp932_specific_characters() -> None:
@@ -407,7 +434,7 @@ def test_load_path(tmp_path: Path, three_page_pdf: bytes) -> None:
     text_path = tmp_path / "メモ.txt"
     text_path.write_bytes(JA_SHORT.encode("euc_jp"))
     assert load_path(text_path, LIMITS) == LoadedDocument(
-        "メモ", "text/plain", [JA_SHORT], "euc_jp"
+        JA_SHORT, "text/plain", [JA_SHORT], "euc_jp"
     )
     with pytest.raises(LoadError, match=r"cannot read file"):
         load_path(tmp_path / "missing.txt", LIMITS)

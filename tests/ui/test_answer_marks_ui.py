@@ -140,3 +140,26 @@ def test_marks_per_sentence_a_table_and_a_code_block(open_page: Callable[..., Ui
             timeout=5_000,
         )
     assert ui.errors == []
+
+
+def test_a_cited_table_row_the_server_could_not_verify_is_marked_in_its_cell(
+    open_page: Callable[..., UiPage],
+) -> None:
+    # As the server reports it now: a cited row as its cells, without `|` or `**`; headings,
+    # uncited rows and code are no sentences at all.
+    citations = [{**c, "supported": c["n"] == 2} for c in FINAL["citations"]]
+    final = {**FINAL, "citations": citations, "unsupported_sentences": ["灯籠 2300"]}
+
+    def replay(route: Any) -> None:
+        body = sse("token", {"text": ANSWER}) + sse("final", final)
+        route.fulfill(status=200, headers={"content-type": "text/event-stream"}, body=body)
+
+    ui = open_page(locale="ja-JP", before=lambda page: page.route("**/v1/ask", replay))
+    reply = ask(ui.page, "灯籠はいくつですか？", 0)
+    chips = reply.locator(".msg-content button.chip")
+    expect(chips).to_have_text(["1", "1", "2"])
+    expect(chips.nth(0)).not_to_have_class(re.compile("chip-unverified"))
+    expect(chips.nth(1)).not_to_have_class(re.compile("chip-unverified"))
+    expect(chips.nth(2)).to_have_class(re.compile("chip-unverified"))
+    expect(reply.locator(".unsupported li")).to_have_text(["灯籠 2300"])
+    assert ui.errors == []

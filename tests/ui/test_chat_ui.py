@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.ui.ui_support import ROOT, Corpus, UiPage, require_playwright
+from tests.ui.ui_support import FESTIVAL_TITLE, ROOT, Corpus, UiPage, require_playwright
 
 expect = require_playwright().expect
 
@@ -91,7 +91,7 @@ def test_upload_ask_cite_follow_up_and_delete(
     expect(page.locator(".job-file:is(.file-added, .file-unchanged)")).to_have_count(2)
     expect(page.locator(".job-file .file-status").last).to_have_text(re.compile("追加|変更なし"))
     docs = page.locator("#doc-list .doc")
-    expect(docs.filter(has_text="kawanagi")).to_have_count(1)
+    expect(docs.filter(has_text=FESTIVAL_TITLE)).to_have_count(1)
     expect(docs.filter(has_text=corpus.pdf_title)).to_have_count(1)
     expect(page.locator("#collection option")).to_have_text(["すべてのコレクション", "default"])
 
@@ -103,7 +103,7 @@ def test_upload_ask_cite_follow_up_and_delete(
     expect(first.locator(".msg-content")).to_contain_text("2300")
     expect(first.locator(".badge-mode")).to_have_text("抽出型")
     chip = first.locator(".msg-content button.chip").first
-    expect(chip).to_have_attribute("aria-label", re.compile(r"kawanagi"))
+    expect(chip).to_have_attribute("aria-label", re.compile(FESTIVAL_TITLE))
 
     # The chip is a button: Enter opens the source panel with the cited span marked.
     chip.focus()
@@ -111,7 +111,7 @@ def test_upload_ask_cite_follow_up_and_delete(
     panel = page.locator("#source-panel")
     expect(panel).to_be_visible()
     expect(chip).to_have_attribute("aria-expanded", "true")
-    expect(panel.locator("#source-title")).to_have_text("kawanagi")
+    expect(panel.locator("#source-title")).to_have_text(FESTIVAL_TITLE)
     expect(panel.locator("#source-meta")).to_contain_text("1 ページ")
     expect(panel.locator("mark")).to_contain_text("2300")
     expect(panel.locator(".passage")).to_contain_text("川凪町は山あいにある")
@@ -123,7 +123,7 @@ def test_upload_ask_cite_follow_up_and_delete(
     first.get_by_role("button", name="回答をコピー").click()
     expect(first.locator(".copy-status")).to_have_text("コピーしました")
     copied = page.evaluate("navigator.clipboard.readText()")
-    assert "2300" in copied and "[1] kawanagi" in copied
+    assert "2300" in copied and f"[1] {FESTIVAL_TITLE}" in copied
 
     # A follow-up carries the conversation so far.
     with page.expect_request("**/v1/ask") as request:
@@ -171,7 +171,7 @@ def test_upload_ask_cite_follow_up_and_delete(
     delete.click()
     dialog.get_by_role("button", name="削除", exact=True).click()
     expect(row).to_have_count(0)
-    expect(docs.filter(has_text="kawanagi")).to_have_count(1)
+    expect(docs.filter(has_text=FESTIVAL_TITLE)).to_have_count(1)
     titles = [d["title"] for d in httpx.get(f"{ui_server}/v1/documents").json()["documents"]]
     assert corpus.pdf_title not in titles
 

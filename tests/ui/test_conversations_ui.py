@@ -22,7 +22,8 @@ expect = require_playwright().expect
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 # A document only these tests use (and delete): a tea shop's opening year.
-TEA_TEXT = """茶房あおばの歴史
+TEA_TITLE = "茶房あおばの歴史"  # its first line, the document's title
+TEA_TEXT = f"""{TEA_TITLE}
 
 茶房あおばは川凪町の駅前にある喫茶店です。開店は1979年で、店主は二代目の青葉健一さんです。
 
@@ -99,18 +100,34 @@ def test_a_conversation_survives_a_reload_and_reopens_from_the_history(
     expect(panel.locator("mark")).to_contain_text("2300")
     page.keyboard.press("Escape")
 
-    # Regenerate the last answer: the same question again, its earlier turns as history.
+    # Regenerate the last answer: the same question again, its earlier turns as history; the
+    # new answer replaces the saved one.
+    def saved_questions() -> list[tuple[int, str]]:
+        with httpx.Client(base_url=ui_server) as client:
+            turns = client.get(f"/v1/conversations/{conversation}").json()["turns"]
+        return [(t["id"], t["question"]) for t in turns]
+
+    last_turn = saved_questions()[-1][0]
     last = page.locator(".msg-assistant").nth(2)
     with page.expect_request("**/v1/ask") as request:
         last.get_by_role("button", name="回答を再生成").click()
     body = request.value.post_data_json
     assert body["question"] == "実行委員長は誰ですか？" and len(body["history"]) == 4
+    assert body["replaces_turn_id"] == last_turn
     expect(page.locator(".msg-assistant")).to_have_count(3)
     expect(page.locator(".msg-assistant").nth(2)).not_to_have_class(
         re.compile(r"\bstreaming\b"), timeout=ANSWER_TIMEOUT
     )
     expect(page.locator(".msg-assistant").nth(2).locator(".msg-content")).to_contain_text("酒井")
     expect(page.locator(".turn-tools")).to_have_count(1)  # the last exchange only
+    # After a reload, the regenerated answer alone: the old one left the server with it.
+    page.reload()
+    expect(page.locator(".msg-assistant")).to_have_count(3)
+    expect(page.locator(".msg-user")).to_have_text(
+        [question, "雨の場合はどうなりますか？", "実行委員長は誰ですか？"]
+    )
+    regenerated = saved_questions()
+    assert len(regenerated) == 3 and last_turn not in [t for t, _ in regenerated]
     # Edit and resend: the question comes back to the box, its exchange leaves the log.
     page.locator(".msg-assistant").nth(2).get_by_role("button", name="質問を編集して再送信").click()
     expect(page.locator("#question")).to_have_value("実行委員長は誰ですか？")
@@ -119,6 +136,18 @@ def test_a_conversation_survives_a_reload_and_reopens_from_the_history(
     with page.expect_request("**/v1/ask") as request:
         ask(page, "ボランティアは何人参加しますか？", 2)
     assert len(request.value.post_data_json["history"]) == 4
+    assert request.value.post_data_json["replaces_turn_id"] == regenerated[-1][0]
+    page.reload()
+    expect(page.locator(".msg-user")).to_have_text(
+        [question, "雨の場合はどうなりますか？", "ボランティアは何人参加しますか？"]
+    )
+    assert [q for _, q in saved_questions()][-1] == "ボランティアは何人参加しますか？"
+    assert len(saved_questions()) == 3
+    # A question typed after that is a new turn again, replacing nothing.
+    with page.expect_request("**/v1/ask") as request:
+        ask(page, "雨の場合はどうなりますか？", 3)
+    assert "replaces_turn_id" not in request.value.post_data_json
+    assert len(saved_questions()) == 4
 
     # Rename from the list; search by title finds it by its new name only.
     row.get_by_role("button", name=re.compile("名前を変更")).click()
@@ -226,6 +255,49 @@ def test_feedback_given_in_the_ui_is_exported_and_scored(
     assert ui.errors == []
 
 
+def test_a_thumb_pressed_again_is_taken_back(
+    open_page: Callable[..., UiPage], ui_server: str, festival_uploaded: None
+) -> None:
+    ui = open_page(1280, 800)
+    page = ui.page
+    page.get_by_role("button", name="新しいチャット").click()
+    answer = ask(page, "灯籠流しは何年に始まりましたか？", 0)
+    with httpx.Client(base_url=ui_server) as client:
+        turn = client.get(f"/v1/conversations/{current_id(page)}").json()["turns"][0]
+    url = f"/v1/conversations/{current_id(page)}/turns/{turn['id']}/feedback"
+    up = answer.get_by_role("button", name="良い回答")
+    status = answer.locator(".feedback-status")
+    up.click()
+    expect(status).to_have_text("フィードバックを保存しました")
+    with page.expect_response(lambda r: r.request.method == "DELETE") as deleted:
+        up.click()
+    assert deleted.value.status == 204
+    expect(up).to_have_attribute("aria-pressed", "false")
+    expect(status).to_have_text("フィードバックを取り消しました")
+    with httpx.Client(base_url=ui_server) as client:
+        assert client.get(url).status_code == 404
+    # With a comment kept, un-setting the thumb keeps the comment and drops the rating.
+    up.click()
+    expect(status).to_have_text("フィードバックを保存しました")
+    answer.get_by_role("button", name="フィードバック…").click()
+    answer.get_by_label("コメント（任意）").fill("年が分かった")
+    answer.get_by_role("button", name="フィードバックを送信").click()
+    expect(status).to_have_text("フィードバックを保存しました")
+    with page.expect_response(lambda r: r.request.method == "PUT") as put:
+        up.click()
+    assert put.value.status == 200
+    expect(up).to_have_attribute("aria-pressed", "false")
+    with httpx.Client(base_url=ui_server) as client:
+        kept = client.get(url).json()["feedback"]
+    assert kept["rating"] is None and kept["comment"] == "年が分かった"
+    page.reload()
+    reopened = page.locator(".msg-assistant").first
+    expect(reopened.get_by_role("button", name="良い回答")).to_have_attribute(
+        "aria-pressed", "false"
+    )
+    assert ui.errors == []
+
+
 def test_the_source_panel_after_a_delete(
     open_page: Callable[..., UiPage], ui_server: str, tmp_path: Path
 ) -> None:
@@ -241,7 +313,7 @@ def test_the_source_panel_after_a_delete(
     panel = page.locator("#source-panel")
 
     # The library opens a document: its details, its passages, its original.
-    page.locator("#doc-list .doc", has_text="aoba").locator("button.doc-body").click()
+    page.locator("#doc-list .doc", has_text=TEA_TITLE).locator("button.doc-body").click()
     expect(panel.locator("#source-eyebrow")).to_have_text("文書")
     expect(panel.locator("#source-meta")).to_contain_text("aoba.txt")
     expect(panel.locator("#source-meta")).to_contain_text("tea")
@@ -266,11 +338,11 @@ def test_the_source_panel_after_a_delete(
     expect(panel.locator("#source-links a")).to_be_visible()
 
     # Deleting the document the panel shows closes the panel.
-    page.locator("#doc-list .doc", has_text="aoba").get_by_role(
+    page.locator("#doc-list .doc", has_text=TEA_TITLE).get_by_role(
         "button", name=re.compile("を削除")
     ).click()
     page.locator("#confirm-ok").click()
-    expect(page.locator("#doc-list .doc", has_text="aoba")).to_have_count(0)
+    expect(page.locator("#doc-list .doc", has_text=TEA_TITLE)).to_have_count(0)
     expect(panel).to_be_hidden()
 
     # Reopened, the citation still shows its text but says the document is gone.

@@ -20,7 +20,8 @@ CHROMIUM_ARGS = [
 ]
 
 # A made-up town and its lantern festival: every fact the tests ask about is here.
-FESTIVAL_TEXT = """川凪町の灯籠流し
+FESTIVAL_TITLE = "川凪町の灯籠流し"  # kawanagi.txt's first line, its title
+FESTIVAL_TEXT = f"""{FESTIVAL_TITLE}
 
 川凪町は山あいにある人口およそ4800人の小さな町です。町の中央を流れる白糸川では、毎年8月16日の夜に灯籠流しが行われます。
 

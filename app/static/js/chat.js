@@ -22,6 +22,7 @@ const MAX_TURN_CHARS = 4000;
 const history = []; // {role, content}, oldest first, as POST /v1/ask takes it
 let active = null; // {controller} while an answer streams
 let shown = 0; // bumped whenever the log is replaced, so a late answer knows it is stale
+let editing = null; // the saved turn an edited question, once sent, replaces
 
 const $ = (id) => document.getElementById(id);
 
@@ -41,8 +42,9 @@ function remember(question, answer) {
   );
 }
 
-/** Regenerate and edit are offered on the last exchange only. */
-function offerLastTurnTools(asked, view, question, turns) {
+/** Regenerate and edit are offered on the last exchange only; the new answer replaces its
+ * saved turn (`turnId`) on the server, so a reload shows only the new one. */
+function offerLastTurnTools(asked, view, question, turns, turnId) {
   for (const old of scroller().querySelectorAll(".turn-tools")) old.remove();
   const tools = el("span", "turn-tools");
   const again = iconButton(ICONS.retry, t("regenerate"));
@@ -56,11 +58,12 @@ function offerLastTurnTools(asked, view, question, turns) {
   again.addEventListener("click", () => {
     if (active) return;
     forget();
-    ask(question, turns);
+    ask(question, turns, turnId);
   });
   edit.addEventListener("click", () => {
     if (active) return;
     forget();
+    editing = turnId ?? null;
     const area = $("question");
     area.value = question;
     autosize(area);
@@ -81,8 +84,9 @@ function setBusy(busy) {
   $("send").setAttribute("aria-label", t(busy ? "stop" : "send"));
 }
 
-/** Asks `question` with the conversation so far and streams the answer into the log. */
-export async function ask(question, turns = history.slice(-MAX_TURNS)) {
+/** Asks `question` with the conversation so far and streams the answer into the log; with
+ * `replaces`, the answer takes the place of that saved turn once it is saved. */
+export async function ask(question, turns = history.slice(-MAX_TURNS), replaces = null) {
   $("welcome").hidden = true;
   closeSource({ restoreFocus: false }); // it shows an earlier answer's passage
   for (const old of scroller().querySelectorAll(".turn-tools")) old.remove();
@@ -98,9 +102,10 @@ export async function ask(question, turns = history.slice(-MAX_TURNS)) {
   setBusy(true);
   const body = { question, history: turns, stream: true, conversation_id: currentConversation() || "new" };
   if (store.collection) body.collection = store.collection;
+  if (replaces && body.conversation_id !== "new") body.replaces_turn_id = replaces;
   const retry = () => {
     asked.remove();
-    ask(question, turns);
+    ask(question, turns, replaces);
   };
   let finished = false;
   try {
@@ -124,7 +129,7 @@ export async function ask(question, turns = history.slice(-MAX_TURNS)) {
         finish(view, payload);
         if (stick) scrollToEnd();
         remember(question, payload);
-        offerLastTurnTools(asked, view, question, turns);
+        offerLastTurnTools(asked, view, question, turns, payload.turn_id);
         if (payload.conversation_id) {
           setCurrentConversation(payload.conversation_id);
           refreshConversations();
@@ -153,6 +158,7 @@ export async function ask(question, turns = history.slice(-MAX_TURNS)) {
 function clearLog() {
   if (active) active.controller.abort();
   shown += 1;
+  editing = null;
   history.length = 0;
   closeSource({ restoreFocus: false });
   for (const node of [...scroller().children]) if (node.id !== "welcome") node.remove();
@@ -179,10 +185,10 @@ async function showConversation(detail) {
     const view = new AnswerView();
     scroller().append(asked, view.el);
     finish(view, turn.response, new Set(turn.sources_gone || []), turn.feedback);
-    last = { asked, view, question: turn.question, turns: history.slice(-MAX_TURNS) };
+    last = { asked, view, question: turn.question, turns: history.slice(-MAX_TURNS), id: turn.id };
     remember(turn.question, turn.response);
   }
-  if (last) offerLastTurnTools(last.asked, last.view, last.question, last.turns);
+  if (last) offerLastTurnTools(last.asked, last.view, last.question, last.turns, last.id);
   scrollToEnd();
 }
 
@@ -207,7 +213,9 @@ export function initChat() {
     }
     area.value = "";
     autosize(area);
-    ask(question);
+    const replaces = editing;
+    editing = null;
+    ask(question, undefined, replaces);
   });
   area.addEventListener("keydown", (event) => {
     // Enter while an IME composes Japanese confirms the conversion; it must not send.

@@ -1,5 +1,6 @@
 // Feedback on one saved answer: thumbs up or down, a comment, the passage that was right (one
-// of the shown ones, or pasted), or "the documents don't say this". PUT …/turns/{id}/feedback.
+// of the shown ones, or pasted), or "the documents don't say this". PUT …/turns/{id}/feedback;
+// a pressed thumb pressed again un-sets it (DELETE when nothing else is left).
 
 import { apiFetch } from "./api.js";
 import { ICONS, el, iconButton } from "./dom.js";
@@ -34,7 +35,7 @@ export function attachFeedback(actions, extra, answer, saved = null, number = (n
   if (!answer.conversation_id || !answer.turn_id) return;
   const url = `/v1/conversations/${encodeURIComponent(answer.conversation_id)}` +
     `/turns/${encodeURIComponent(answer.turn_id)}/feedback`;
-  const state = { rating: saved?.rating ?? null };
+  const state = { rating: saved?.rating ?? null, stored: Boolean(saved) };
   const up = iconButton(ICONS.up, t("thumbsUp"), "icon-btn small thumb thumb-up");
   const down = iconButton(ICONS.down, t("thumbsDown"), "icon-btn small thumb thumb-down");
   const more = el("button", "btn btn-ghost btn-small feedback-more", t("feedbackMore"));
@@ -112,14 +113,25 @@ export function attachFeedback(actions, extra, answer, saved = null, number = (n
   };
   const save = async () => {
     const payload = body();
-    if (!payload.not_in_documents && Object.keys(payload).length === 1) return;
+    const empty = !payload.not_in_documents && Object.keys(payload).length === 1;
+    if (empty && !state.stored) return;
     status.textContent = "";
     try {
+      if (empty) {
+        // Nothing left to keep: the feedback is taken back.
+        await apiFetch(url, { method: "DELETE" }).catch((error) => {
+          if (error.status !== 404) throw error; // already gone
+        });
+        state.stored = false;
+        status.textContent = t("feedbackRemoved");
+        return;
+      }
       await apiFetch(url, {
         method: "PUT",
         headers: { "Content-Type": "application/json" },
         body: JSON.stringify(payload),
       });
+      state.stored = true;
       status.textContent = t("feedbackSaved");
     } catch (error) {
       status.textContent = `${t("feedbackFailed")}: ${error.message}`;
@@ -131,11 +143,11 @@ export function attachFeedback(actions, extra, answer, saved = null, number = (n
   };
   for (const [button, rating] of [[up, "up"], [down, "down"]]) {
     button.addEventListener("click", () => {
-      // No toggling off: saved feedback can be replaced, not withdrawn.
-      state.rating = rating;
+      const unset = state.rating === rating; // pressed again: the thumb is taken back
+      state.rating = unset ? null : rating;
       syncThumbs();
       save();
-      if (rating === "down") open(true);
+      if (rating === "down" && !unset) open(true);
     });
   }
   more.addEventListener("click", () => {

@@ -33,12 +33,12 @@ export function unverifiedList(sentences) {
   return [...new Set((sentences || []).map(cleanSentence).filter(Boolean))];
 }
 
-const IGNORED = /[\s*_~`]/;
+const IGNORED = /[\s*_~`|]/;
 
 /**
- * `text` without markers, whitespace and emphasis characters (the server's sentence text has
- * no markers and tidied spaces; a replayed one may lack the Markdown), with each kept
- * character's index in `text`.
+ * `text` without markers, whitespace, emphasis and table characters (the server's sentence
+ * text has no markers, tidied spaces, and a cited table row as its cells; a replayed one may
+ * lack the Markdown), with each kept character's index in `text`.
  */
 function normalized(text) {
   const chars = [];

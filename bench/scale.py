@@ -335,6 +335,9 @@ def main() -> None:
             row = {"chunks": kotae.indexes.chunk_count, **measure(kotae, texts, args.probes)}
             some = kotae.corpus.list_documents()[0].source
             row["delete_ms"] = delete_until_gone(kotae, some)
+            began = time.perf_counter()
+            kotae.indexes.save()  # searches wait for it: it holds the index lock
+            row["snapshot_save_s"] = round(time.perf_counter() - began, 2)
             print(json.dumps({**report, "load_at_end": os.getloadavg(), "sizes": [row]}))
             return
         dim = kotae.embedder.dim

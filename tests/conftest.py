@@ -6,7 +6,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -185,15 +185,36 @@ def vllm_base_url() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def serve() -> Iterator[object]:
-    """Factory: start a real server with extra environment; all are stopped at session end."""
-    started: list[Server] = []
+def started_servers() -> Iterator[list[tuple[Server, bool]]]:
+    """Every server `serve` started, with whether it lives until the session ends."""
+    started: list[tuple[Server, bool]] = []
+    yield started
+    for server, _ in started:
+        stop_server(server)
 
-    def factory(data_dir: Path, **env: str) -> Server:
+
+@pytest.fixture(scope="session")
+def serve(started_servers: list[tuple[Server, bool]]) -> Callable[..., Server]:
+    """Factory: start a real server with extra environment.
+
+    A server is stopped when the test module that started it ends, since each holds a model
+    and its indexes (over a GB): a suite's worth at once does not fit in memory. One that
+    session-scoped fixtures share asks for `for_session=True`.
+    """
+
+    def factory(data_dir: Path, *, for_session: bool = False, **env: str) -> Server:
         server = start_server(data_dir, env)
-        started.append(server)
+        started_servers.append((server, for_session))
         return server
 
-    yield factory
-    for server in started:
-        stop_server(server)
+    return factory
+
+
+@pytest.fixture(scope="module", autouse=True)
+def stop_module_servers(started_servers: list[tuple[Server, bool]]) -> Iterator[None]:
+    yield
+    for entry in list(started_servers):
+        server, for_session = entry
+        if not for_session:
+            stop_server(server)
+            started_servers.remove(entry)

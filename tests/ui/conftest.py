@@ -46,7 +46,7 @@ def ui_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def ui_server(serve: Callable[..., Any], ui_data_dir: Path) -> str:
     """Base URL of one `kotae serve` (with its in-process worker) shared by all UI tests."""
     # Extractive mode and no API keys, whatever the calling shell has set.
-    server = serve(ui_data_dir, KOTAE_GENERATOR_URL="", KOTAE_API_KEYS="")
+    server = serve(ui_data_dir, for_session=True, KOTAE_GENERATOR_URL="", KOTAE_API_KEYS="")
     return str(server.base_url)
 
 

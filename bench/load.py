@@ -141,6 +141,9 @@ def run(args: argparse.Namespace, work: Path, url: str, questions: list[str]) ->
     finally:
         for proc in [*apis, *workers]:
             proc.stop()
+    if result["errors"]:  # the logs go with the temporary folder: show why now
+        for proc in [*apis, *workers]:
+            print(f"--- {proc.name} (its log)\n{log_tail(proc, 400)}", file=sys.stderr)
     return {
         "benchmark": "load",
         "machine": machine(),

@@ -9,8 +9,8 @@ recall depends on their shape; `--vectors random` gives the worst case instead.
 For each size, cumulatively: SQLite (and PostgreSQL, with `--postgres URL`) write rate;
 both indexes rebuilt from SQL as the product builds them (IVF above the threshold, see
 `approximate_index_above`); an exact index built beside it for comparison; hybrid / dense /
-keyword query p50 and p95 (wall, and this process's CPU time, which other processes on a
-shared machine do not inflate; a hybrid search's BM25 runs on a second thread) through
+keyword query p50 and p95 (wall, and this process's CPU time: other processes do not
+inflate it, but ONNX Runtime's waiting threads do) through
 the IVF and the exact store; IVF recall@10 against exact search at several probe counts;
 a delete's time to disappear; and a separate API-like process's start-up from the snapshot
 and its RSS. Growth exponents between sizes close the report.

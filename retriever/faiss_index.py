@@ -52,6 +52,13 @@ def exhaustive_storage(dim: int, for_gpu: bool) -> faiss.Index:
     )
 
 
+def write_atomically(index: faiss.Index, path: Path) -> None:
+    """Write a snapshot so that a reader never sees half a file."""
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    faiss.write_index(index, str(tmp))
+    os.replace(tmp, path)
+
+
 class FaissIndex:
     """The VectorIndex Kotae ships: a CPU IndexIDMap2 over exhaustive storage is the master
     copy (it supports removals and snapshots).
@@ -118,9 +125,7 @@ class FaissIndex:
         return self._gpu
 
     def save(self, path: Path) -> None:
-        tmp = path.with_suffix(path.suffix + ".tmp")
-        faiss.write_index(self._cpu, str(tmp))
-        os.replace(tmp, path)
+        write_atomically(self._cpu, path)
 
     def load(self, path: Path) -> None:
         self.adopt(faiss.read_index(str(path)), path)

@@ -94,6 +94,7 @@ class DerivedIndexes:
         self._last_poll = 0.0
         self._unsaved = 0
         self._resizing: threading.Thread | None = None
+        self._resize_start = threading.Lock()
 
     @property
     def chunk_count(self) -> int:
@@ -190,19 +191,22 @@ class DerivedIndexes:
         collection's size (exact search past the threshold, say)."""
         if self.vector_stores.suits(self.dense, len(self.dense)):
             return
-        if self._resizing is None or not self._resizing.is_alive():
-            self._resizing = threading.Thread(
-                target=self.rebuild_dense, name="kotae-dense-resize", daemon=True
-            )
-            self._resizing.start()
+        with self._resize_start:
+            if self._resizing is None or not self._resizing.is_alive():
+                self._resizing = threading.Thread(
+                    target=self._resize, name="kotae-dense-resize", daemon=True
+                )
+                self._resizing.start()
 
-    def rebuild_dense(self) -> None:
+    def _resize(self) -> None:
         """Rebuild the dense index alone from SQL, in the store that suits its size now.
 
         Searches go on with the old store meanwhile; catch-ups wait, so new documents become
         searchable once it is done (the log is replayed onto the new store right away).
         """
         with self._catch_up_mutex:
+            if self.vector_stores.suits(self.dense, len(self.dense)):
+                return  # a catch-up in between brought the size back
             dense = self.vector_stores.new(self.corpus.chunk_count())
             for ids, _texts, vectors in self.corpus.iter_chunks():
                 dense.add(ids, vectors)

@@ -10,13 +10,12 @@ Vectors are stored whole (not as residuals) in float16, so reconstructing one fo
 search gives exactly what is scored, and a hashtable direct map makes removal by id cheap.
 """
 
-import os
 from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
 
-from retriever.faiss_index import faiss, one_openmp_thread
+from retriever.faiss_index import faiss, one_openmp_thread, write_atomically
 
 # k-means wants at least 39 points per centroid; more adds training time, not recall.
 TRAIN_PER_LIST = 40
@@ -113,9 +112,7 @@ class IvfIndex:
         return [(int(ids[t]), float(scores[t])) for t in top]
 
     def save(self, path: Path) -> None:
-        tmp = path.with_suffix(path.suffix + ".tmp")
-        faiss.write_index(self._trained(), str(tmp))
-        os.replace(tmp, path)
+        write_atomically(self._trained(), path)
 
     def load(self, path: Path) -> None:
         self.adopt(faiss.read_index(str(path)), path)

@@ -1,10 +1,7 @@
 """Hybrid retrieval: dense (vector) and keyword (BM25) candidates, fused, optionally reranked."""
 
 from collections.abc import Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Literal
-
-import numpy as np
 
 from retriever.corpus import Corpus
 from retriever.embedder import Embedder
@@ -51,9 +48,6 @@ class HybridRetriever:
         self.reranker = reranker
         self.keyword_bridge = keyword_bridge
         self.keep_leaders = keep_leaders
-        # BM25 needs no query vector: a hybrid search runs it here while the calling thread
-        # embeds the question (ONNX Runtime, FAISS and numpy release the GIL meanwhile).
-        self._keyword_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="kotae-bm25")
 
     def search(
         self,
@@ -73,16 +67,12 @@ class HybridRetriever:
         n = max(self.candidates, k)
         dense: list[tuple[int, float]] = []
         keyword: list[tuple[int, float]] = []
-        pending: Future[list[tuple[int, float]]] | None = None
-        if mode == "hybrid":
-            pending = self._keyword_pool.submit(self._keyword, query, n, allowed)
-        elif mode == "keyword":
-            keyword = self._keyword(query, n, allowed)
         if mode != "keyword":
             vector = self.embedder.encode_queries([query])[0]
             dense = self.indexes.dense_search(vector, n, allowed)
-        if pending is not None:
-            keyword = pending.result()
+        if mode != "dense":
+            expand = self.keyword_bridge.expand if self.keyword_bridge else None
+            keyword = self.indexes.keyword_search(query, n, allowed, expand)
         if mode == "dense":
             fused = dense
         elif mode == "keyword":
@@ -105,7 +95,3 @@ class HybridRetriever:
         if self.reranker is not None:
             hits = self.reranker.rerank(query, hits)
         return hits[:k]
-
-    def _keyword(self, query: str, n: int, allowed: np.ndarray | None) -> list[tuple[int, float]]:
-        expand = self.keyword_bridge.expand if self.keyword_bridge else None
-        return self.indexes.keyword_search(query, n, allowed, expand)

@@ -5,6 +5,7 @@ import json
 import httpx
 import pytest
 
+from tests.app.sample_docs import FESTIVAL_JA, LIBRARY_EN
 from tests.conftest import sse_events, wait_job
 
 pytestmark = pytest.mark.integration
@@ -12,16 +13,6 @@ pytestmark = pytest.mark.integration
 KEY = "test-key-123"
 AUTH = {"Authorization": f"Bearer {KEY}"}
 MAX_FILE = 200_000
-
-FESTIVAL_JA = (
-    "みなと町の夏祭りは毎年8月の第一土曜日に開かれます。\n"
-    "祭りでは約3200発の花火が打ち上げられます。\n"
-    "会場の入場料は無料で、屋台は45店が並びます。\n"
-)
-LIBRARY_EN = (
-    "The Riverside Library opened in 1987 and holds 48,000 books.\n"
-    "It is open from 9 am to 8 pm on weekdays.\n"
-)
 
 
 @pytest.fixture(scope="module")

@@ -11,20 +11,12 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
+from tests.app.sample_docs import FESTIVAL_JA, LIBRARY_EN
 from tests.conftest import ROOT, sse_events, wait_job
 
 pytestmark = pytest.mark.integration
 
 KEYS = ("key-alice", "key-bob")
-FESTIVAL_JA = (
-    "みなと町の夏祭りは毎年8月の第一土曜日に開かれます。\n"
-    "祭りでは約3200発の花火が打ち上げられます。\n"
-    "会場の入場料は無料で、屋台は45店が並びます。\n"
-)
-LIBRARY_EN = (
-    "The Riverside Library opened in 1987 and holds 48,000 books.\n"
-    "It is open from 9 am to 8 pm on weekdays.\n"
-)
 BIKES_EN = "Rental bikes at the station cost 300 yen per hour and must be back by 7 pm.\n"
 
 

@@ -4,6 +4,7 @@ import os
 import platform
 import random
 import resource
+import statistics
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -26,6 +27,11 @@ def machine() -> str:
     except OSError:
         pass
     return f"{os.cpu_count()} cores, {cpu}, Python {platform.python_version()}, {date.today()}"
+
+
+def percentile(values: list[float], q: int) -> float:
+    """The q-th percentile (1..99) of `values`, rounded to 0.01."""
+    return round(statistics.quantiles(values, n=100)[q - 1], 2)
 
 
 def peak_rss_mb() -> float:

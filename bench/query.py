@@ -9,7 +9,6 @@ costs the same whatever the vectors hold). Queries are embedded by the real mode
 
 import argparse
 import json
-import statistics
 import sys
 import tempfile
 import time
@@ -20,7 +19,13 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import machine, peak_rss_mb, seed_sentences, store_synthetic_document
+from bench.common import (
+    machine,
+    peak_rss_mb,
+    percentile,
+    seed_sentences,
+    store_synthetic_document,
+)
 
 
 def main() -> None:
@@ -73,19 +78,18 @@ def main() -> None:
             timed("FAISS alone (k=50)", lambda: kotae.indexes.dense_search(vector, 50, None))
             timed("fetch 10 hits from SQL", lambda: kotae.corpus.chunks_by_ids(list(range(1, 11))))
 
-    def pct(values: list[float], q: float) -> float:
-        return round(statistics.quantiles(values, n=100)[int(q) - 1], 2)
-
     result = {
         "machine": machine(),
         "chunks": count,
         "sql_write_s": round(stored, 1),
         "index_build_s": round(build, 1),
-        "latency_ms": {m: {"p50": pct(v, 50), "p95": pct(v, 95)} for m, v in timings.items()},
+        "latency_ms": {
+            m: {"p50": percentile(v, 50), "p95": percentile(v, 95)} for m, v in timings.items()
+        },
         "onnx_vs_torch_hybrid_p50": (
             round(
-                pct(timings["hybrid (onnx query encoder)"], 50)
-                / pct(timings["hybrid (torch query encoder)"], 50),
+                percentile(timings["hybrid (onnx query encoder)"], 50)
+                / percentile(timings["hybrid (torch query encoder)"], 50),
                 3,
             )
             if fast is not None

@@ -4,17 +4,14 @@ delete's time to disappear, snapshot sizes."""
 from __future__ import annotations
 
 import math
-import statistics
 import time
 from collections.abc import Callable
 
 import numpy as np
 
+from bench.common import percentile
+
 PROBE_SWEEP = (32, 64, 128, 256, 512, 1024)
-
-
-def pct(values: list[float], q: int) -> float:
-    return round(statistics.quantiles(values, n=100)[q - 1], 2)
 
 
 def timed(calls: dict[str, Callable[[], object]], rounds: int) -> dict[str, dict[str, float]]:
@@ -28,7 +25,11 @@ def timed(calls: dict[str, Callable[[], object]], rounds: int) -> dict[str, dict
             cpu[name].append((time.process_time() - c) * 1000)
             wall[name].append((time.perf_counter() - w) * 1000)
     return {
-        n: {"p50": pct(wall[n], 50), "p95": pct(wall[n], 95), "cpu_p50": pct(cpu[n], 50)}
+        n: {
+            "p50": percentile(wall[n], 50),
+            "p95": percentile(wall[n], 95),
+            "cpu_p50": percentile(cpu[n], 50),
+        }
         for n in calls
     }
 
@@ -101,7 +102,7 @@ def measure(kotae: object, texts: list[str], probes: int) -> dict[str, object]:
             ms.append((time.perf_counter() - began) * 1000)
         sweep[probes] = {
             "recall_at_10": round(found / (10 * len(vectors)), 4),
-            "p50_ms": pct(ms, 50),
+            "p50_ms": percentile(ms, 50),
         }
     ivf.nprobe = probes_default
     return {

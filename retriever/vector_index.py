@@ -1,8 +1,9 @@
 """The seam for dense vector stores: what DerivedIndexes needs from one.
 
-FaissIndex is the store Kotae ships. Another one (an approximate index, a GPU-only index, a
-vector server) is one new class with these methods; the app passes a callable that makes an
-empty one, and DerivedIndexes fills it from the change log or loads its snapshot into it.
+FaissIndex (exact) and IvfIndex (approximate) are the stores Kotae ships. Another one (a
+GPU-only index, a vector server) is one new class with these methods. The app passes a
+VectorStores, which says which store suits a collection of a given size; DerivedIndexes
+fills a new one from the change log or loads its snapshot into it.
 """
 
 from collections.abc import Callable, Iterable

@@ -185,6 +185,7 @@ class Kotae:
             reranker=reranker,
             keyword_bridge=self.keyword_bridge,
             keep_leaders=s.keep_leaders,
+            dense_translations=s.dense_translations,
         )
 
     @part

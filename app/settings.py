@@ -80,6 +80,9 @@ class Settings(BaseSettings):
     keyword_bridge_alternatives: int = Field(default=4, ge=1)  # translations kept per word
     # ... and a manual's other names of a question word's concept (既定 = デフォルト = default).
     keyword_glossary: bool = True
+    # FAISS is asked the question followed by this many of each word's translations from the
+    # bridge (0: the question alone): the bundled embedder bridges languages weakly.
+    dense_translations: int = Field(default=2, ge=0, le=10)
     # A local sentence-transformers CrossEncoder folder that reorders the fused candidates.
     reranker_model: Path | None = None
     # FAISS on the GPU: unset = when FAISS sees one.

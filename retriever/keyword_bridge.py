@@ -89,6 +89,20 @@ class KeywordBridge:
             return self._english_for_japanese(query)
         return self._japanese_for_english(query)
 
+    def translated_query(self, query: str, per_word: int) -> str:
+        """The query followed by up to `per_word` of each word's translations into the other
+        language, for the dense retriever: a small multilingual embedder meets a passage in the
+        other language far better when the question also names its words in that language
+        (dictionary query translation). Same-language synonyms are left to BM25."""
+        japanese = bool(_JAPANESE.search(query))
+        added: list[str] = []
+        for alternatives in self.translations(query).values():
+            other = [alt for alt in alternatives if _is_japanese(alt) != japanese]
+            # Japanese terms are written as one word, English ones spaced.
+            added.extend(" ".join(alt) if japanese else "".join(alt) for alt in other[:per_word])
+        extra = " ".join(dict.fromkeys(added))
+        return f"{query} {extra}" if extra else query
+
     def expand(self, query: str, idf: IdfLookup) -> list[TermGroup]:
         """Term groups for KeywordIndex.search_groups; `idf` gives the collection's IDF of the
         terms it holds (KeywordIndex.idf), which drops translations the collection lacks."""
@@ -159,6 +173,10 @@ class KeywordBridge:
 
     def _terms(self, text: str) -> tuple[str, ...]:
         return tuple(dict.fromkeys(self.tokenizer.tokenize(text)))
+
+
+def _is_japanese(terms: Sequence[str]) -> bool:
+    return any(_JAPANESE.search(term) for term in terms)
 
 
 def _nominal_forms(word: str) -> list[str]:

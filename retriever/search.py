@@ -27,18 +27,23 @@ class HybridRetriever:
         reranker: Reranker | None,
         keyword_bridge: KeywordBridge | None,
         keep_leaders: bool,
+        dense_translations: int = 0,
     ) -> None:
         """`fusion` combines the dense and keyword lists ("rrf" by rank, "weighted" by
         normalized score with `dense_weight` on the dense side); each list is `candidates`
         long (at least k), and so is what `reranker`, if any, reorders before the cut.
         `keyword_bridge` adds Japanese <-> English translations of question words to BM25;
-        `keep_leaders` keeps each list's first candidate in a hybrid top k (no reranker)."""
+        `keep_leaders` keeps each list's first candidate in a hybrid top k (no reranker);
+        `dense_translations` (with a bridge) appends that many of each question word's
+        translations to the question FAISS is asked with (0: the question alone)."""
         if fusion not in ("rrf", "weighted"):
             raise ValueError(f"fusion must be 'rrf' or 'weighted', got {fusion!r}")
         if not 0.0 <= dense_weight <= 1.0:
             raise ValueError(f"dense_weight must be in [0, 1], got {dense_weight}")
         if candidates < 1:
             raise ValueError(f"candidates must be >= 1, got {candidates}")
+        if dense_translations < 0:
+            raise ValueError(f"dense_translations must be >= 0, got {dense_translations}")
         self.corpus = corpus
         self.embedder = embedder
         self.indexes = indexes
@@ -48,6 +53,7 @@ class HybridRetriever:
         self.reranker = reranker
         self.keyword_bridge = keyword_bridge
         self.keep_leaders = keep_leaders
+        self.dense_translations = dense_translations
 
     def search(
         self,
@@ -68,7 +74,7 @@ class HybridRetriever:
         dense: list[tuple[int, float]] = []
         keyword: list[tuple[int, float]] = []
         if mode != "keyword":
-            vector = self.embedder.encode_queries([query])[0]
+            vector = self.embedder.encode_queries([self._dense_query(query)])[0]
             dense = self.indexes.dense_search(vector, n, allowed)
         if mode != "dense":
             expand = self.keyword_bridge.expand if self.keyword_bridge else None
@@ -95,3 +101,8 @@ class HybridRetriever:
         if self.reranker is not None:
             hits = self.reranker.rerank(query, hits)
         return hits[:k]
+
+    def _dense_query(self, query: str) -> str:
+        if self.keyword_bridge is None or self.dense_translations == 0:
+            return query
+        return self.keyword_bridge.translated_query(query, self.dense_translations)

@@ -172,3 +172,36 @@ def test_each_retrievers_first_candidate_is_kept_in_the_top_k(stack, monkeypatch
     assert [h.chunk.id for h in retriever.search("q", 3)] == [b, a, d]
     retriever.keep_leaders = False
     assert [h.chunk.id for h in retriever.search("q", 2)] == [b, c]
+
+
+def test_faiss_is_asked_the_question_with_its_translations(stack):
+    corpus, indexes, plain, _ = stack
+    jmdict = JmdictDictionary.installed()
+    assert jmdict is not None
+    bridge = KeywordBridge(
+        JapaneseTokenizer(), jmdict, weight=0.5, max_alternatives=4, glossary=True
+    )
+
+    def dense_hits(translations: int) -> dict[str, float]:
+        retriever = HybridRetriever(
+            corpus,
+            plain.embedder,
+            indexes,
+            fusion="rrf",
+            dense_weight=0.5,
+            candidates=50,
+            reranker=None,
+            keyword_bridge=bridge,
+            keep_leaders=True,
+            dense_translations=translations,
+        )
+        hits = retriever.search("How tall is the lighthouse?", 4, mode="dense")
+        return {h.chunk.text: h.dense_score or 0.0 for h in hits}
+
+    alone, translated = dense_hits(0), dense_hits(2)
+    answer = "灯台の高さは32メートルです。"
+    # The question now also says 灯台 and 高さ: the Japanese passage is nearer, and first.
+    assert translated[answer] > alone[answer] + 0.01
+    assert max(translated, key=translated.__getitem__) == answer
+    with pytest.raises(ValueError, match="dense_translations"):
+        HybridRetriever(corpus, plain.embedder, indexes, "rrf", 0.5, 50, None, bridge, True, -1)

@@ -1,5 +1,7 @@
 """The cross-lingual keyword bridge with the real tokenizer and the real JMdict."""
 
+import re
+
 import pytest
 
 from retriever.jmdict import JmdictDictionary
@@ -149,3 +151,22 @@ def test_the_glossary_can_be_switched_off(tokenizer) -> None:
     assert len(plain.expand("何も指定しないと", index.idf)) == len(
         tokenizer.tokenize("何も指定しないと")
     )
+
+
+def test_the_dense_query_adds_translations_into_the_other_language_only(bridge) -> None:
+    question = "1つのテーブルに持たせられる列の数の上限はいくつですか？"
+    added = bridge.translated_query(question, 2).removeprefix(question).split()
+    assert {"table", "row", "upper", "limit"} <= set(added)  # 列: "line; row; column" in JMdict
+    assert not any(re.search(r"[\u3040-\u9fff]", word) for word in added)  # no デフォルト etc.
+    english = "Under what license is the package distributed?"
+    added = bridge.translated_query(english, 2).removeprefix(english).split()
+    assert "ライセンス" in added and "パッケージ" in added
+    assert all(re.search(r"[\u3040-\u9fff]", word) for word in added)  # no "default" etc.
+
+
+def test_the_dense_query_keeps_at_most_per_word_translations(bridge) -> None:
+    question = "既定のフォントサイズは？"
+    one, three = (bridge.translated_query(question, n) for n in (1, 3))
+    assert one.startswith(question) and three.startswith(one.split()[0])
+    assert len(one.split()) < len(three.split())
+    assert bridge.translated_query("xyzzy?", 2) == "xyzzy?"  # nothing to translate

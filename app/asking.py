@@ -37,6 +37,7 @@ def passages_for(hits: Sequence[Hit]) -> list[Passage]:
             page=h.chunk.page_start,
             score=h.dense_score if h.dense_score is not None else 0.0,
             source=h.chunk.source,
+            document_id=h.chunk.document_id,
         )
         for h in hits
     ]
@@ -80,7 +81,7 @@ class AskService:
     def _search_and_widen(self, query: str, k: int, collection: str | None) -> list[Hit]:
         """Blocking. Small chunks are ranked; the answerer reads each with its neighbours,
         except those a better-ranked passage already holds: no text is shown twice."""
-        hits = self.searching.search(query, k, collection)
+        hits = self.searching.search_to_answer(query, k, collection)
         if self.passage_neighbours <= 0:
             return hits
         shown: list[ChunkRecord] = []

@@ -210,6 +210,7 @@ class Kotae:
             min_coverage=s.min_answer_coverage,
             support_threshold=s.support_threshold,
             max_answer_tokens=s.generator_max_tokens,
+            document_texts=self.corpus.texts_containing,
         )
 
     @part

@@ -23,3 +23,10 @@ class SearchService:
         """Blocking (embeds the query, reads SQL): call it off the event loop."""
         k = k or self.default_k
         return self.retriever.search(normalize_text(query), k, collection, document_ids, mode)
+
+    def search_to_answer(self, query: str, k: int, collection: str | None = None) -> list[Hit]:
+        """Hits for an answer: their dense score is the question's own similarity, which the
+        answerer reads as evidence (not the translated query's). Blocking."""
+        normalized = normalize_text(query)
+        hits = self.retriever.search(normalized, k, collection)
+        return self.retriever.question_similarity(normalized, hits)

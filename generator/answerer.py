@@ -9,7 +9,7 @@ from dataclasses import replace
 
 from generator.citations import SentenceRelease, SupportScorer, parse_citations, verify
 from generator.errors import GeneratorResponseError, GeneratorTimeout, GeneratorUnavailable
-from generator.evidence import evidence_signals, too_weak
+from generator.evidence import DocumentTexts, evidence_signals, too_weak
 from generator.extractive import ExtractiveAnswerer
 from generator.language import (
     abstention_message,
@@ -61,6 +61,7 @@ class Answerer:
         max_answer_tokens: int = 512,
         support_scorer: SupportScorer | None = None,
         fallback_when_unsupported: bool = False,
+        document_texts: DocumentTexts | None = None,
     ) -> None:
         self.generator = generator
         self.extractive = extractive
@@ -71,6 +72,8 @@ class Answerer:
         self.max_answer_tokens = max_answer_tokens
         self.support_scorer = support_scorer
         self.fallback_when_unsupported = fallback_when_unsupported
+        # Where a name the question gives may be, outside the passages (abstention).
+        self.document_texts = document_texts
 
     @property
     def mode(self) -> str:
@@ -169,7 +172,7 @@ class Answerer:
         language only) too little of the question's content words."""
         if not passages:
             return True
-        signals = evidence_signals(question, passages)
+        signals = evidence_signals(question, passages, self.document_texts)
         return too_weak(signals, self.min_score, self.min_coverage)
 
     def _abstained(self, language: str) -> Answer:

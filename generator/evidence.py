@@ -10,7 +10,7 @@ question answered by English text shares little more than its names with it.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import PurePath as Path
 
@@ -28,6 +28,12 @@ _QUOTED = r"[「『][^」』]{1,30}[」』]"
 _CODE_WORD = r"(?<![A-Za-z0-9_.+-])[A-Za-z][A-Za-z0-9_.+-]*[0-9_][A-Za-z0-9_.+-]*"
 _LATIN_WORD = r"(?<![A-Za-z0-9_.+-])[A-Za-z]{2,}(?![A-Za-z0-9_.+-])"
 _NOT_ALNUM = re.compile(r"[\W_]+")
+# The unit a quantity question asks in ("最低何GBのメモリ"): the answer states a number in it.
+_ASKED_UNIT = re.compile(r"何\s*([A-Za-z]{1,5})(?![A-Za-z])")
+
+# (document ids, a fragment) → texts of those documents' chunks holding the fragment, case
+# aside: where a name missing from the passages may still be.
+DocumentTexts = Callable[[Sequence[int], str], list[str]]
 
 
 @dataclass(frozen=True)
@@ -42,8 +48,12 @@ class EvidenceSignals:
     missing_names: tuple[str, ...]
 
 
-def evidence_signals(question: str, passages: Sequence[Passage]) -> EvidenceSignals:
-    """The signals of ``question`` over the passages it would be answered from."""
+def evidence_signals(
+    question: str, passages: Sequence[Passage], document_texts: DocumentTexts | None = None
+) -> EvidenceSignals:
+    """The signals of ``question`` over the passages it would be answered from. With
+    ``document_texts``, a name counts as held when the passages' documents hold it anywhere:
+    the page about Calc's CELL function is about Calc, though the passage may not say so."""
     language = detect_language(question)
     texts = [f"{p.title}\n{p.text}" for p in passages]
     named = [f"{Path(p.source).name}\n{t}" for p, t in zip(passages, texts, strict=True)]
@@ -57,6 +67,8 @@ def evidence_signals(question: str, passages: Sequence[Passage]) -> EvidenceSign
         for name, version in versioned_names(question)
     )
     missing = tuple(n for n in named_exactly(question) if not _held(n, named))
+    if missing and document_texts is not None:
+        missing = _missing_from_documents(question, missing, passages, document_texts)
     best = max((p.score for p in passages), default=0.0)
     return EvidenceSignals(best, coverage, missing_version, missing)
 
@@ -77,6 +89,24 @@ def named_exactly(question: str) -> list[str]:
         shapes.append(_LATIN_WORD)
     names = re.findall("|".join(shapes), question)
     return [n for n in dict.fromkeys(names) if _squash(n)]
+
+
+def _missing_from_documents(
+    question: str,
+    names: Sequence[str],
+    passages: Sequence[Passage],
+    document_texts: DocumentTexts,
+) -> tuple[str, ...]:
+    """Of the names no passage holds, those the passages' documents don't hold either. A
+    unit asked in ("何GB") must be in a passage: that is where the number would be."""
+    documents = sorted({p.document_id for p in passages if p.document_id is not None})
+    units = set(_ASKED_UNIT.findall(question))
+
+    def elsewhere(name: str) -> bool:
+        fragment = max(re.findall(r"[^\W_]+", fold(name)), key=len, default="")
+        return bool(documents) and _held(name, document_texts(documents, fragment))
+
+    return tuple(n for n in names if n in units or not elsewhere(n))
 
 
 def _held(name: str, texts: Sequence[str]) -> bool:

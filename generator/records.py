@@ -12,9 +12,10 @@ class Passage:
     text: str
     title: str
     page: int | None
-    score: float  # retrieval score (fused); used for abstention
+    score: float  # the question's dense similarity to it: absolute, read for abstention
     # The document's file name: it often names the version documented ("postgresql15_…").
     source: str = ""
+    document_id: int | None = None  # its document in the store, when it comes from one
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,25 @@ def chunk_columns(ordinal: int, c: NewChunk) -> dict[str, Any]:
 class ChunkRows(SqlStore):
     """Chunk reads, the change log and re-embedding (a part of Corpus)."""
 
+    def texts_containing(
+        self, document_ids: Sequence[int], fragment: str, limit: int = 100
+    ) -> list[str]:
+        """Texts of up to `limit` chunks of these documents that hold `fragment`, case aside
+        (ASCII; a prefilter: callers check what they need on the texts)."""
+        if not document_ids or not fragment:
+            return []
+        with self.session() as session:
+            return list(
+                session.scalars(
+                    select(ChunkRow.text)
+                    .where(
+                        ChunkRow.document_id.in_(list(document_ids)),
+                        func.lower(ChunkRow.text).contains(fragment.lower(), autoescape=True),
+                    )
+                    .limit(limit)
+                )
+            )
+
     def chunks_by_ids(self, ids: Sequence[int]) -> dict[int, ChunkRecord]:
         if not ids:
             return {}

@@ -1,7 +1,10 @@
 """Hybrid retrieval: dense (vector) and keyword (BM25) candidates, fused, optionally reranked."""
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Literal
+
+import numpy as np
 
 from retriever.corpus import Corpus
 from retriever.embedder import Embedder
@@ -101,6 +104,18 @@ class HybridRetriever:
         if self.reranker is not None:
             hits = self.reranker.rerank(query, hits)
         return hits[:k]
+
+    def question_similarity(self, query: str, hits: Sequence[Hit]) -> list[Hit]:
+        """The hits with the question's own dense similarity as their dense score. A search's
+        dense scores are the translated query's (see `dense_translations`), which translations
+        raise for every chunk; an answerer reads the score as an absolute measure of evidence.
+        Costs one more query embedding when the two differ."""
+        if not hits or self._dense_query(query) == query:
+            return list(hits)
+        vector = self.embedder.encode_queries([query])[0]
+        ids = np.array([h.chunk_id for h in hits], dtype=np.int64)
+        scores = dict(self.indexes.dense_search(vector, len(ids), ids))
+        return [replace(h, dense_score=scores.get(h.chunk_id)) for h in hits]
 
     def _dense_query(self, query: str) -> str:
         if self.keyword_bridge is None or self.dense_translations == 0:

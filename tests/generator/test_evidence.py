@@ -9,8 +9,10 @@ from generator.records import Passage
 pytestmark = pytest.mark.unit
 
 
-def passage(text: str, title: str = "", source: str = "", score: float = 0.9) -> Passage:
-    return Passage(text, title, None, score, source)
+def passage(
+    text: str, title: str = "", source: str = "", score: float = 0.9, document: int | None = None
+) -> Passage:
+    return Passage(text, title, None, score, source, document)
 
 
 def weak(question: str, *passages: Passage) -> bool:
@@ -65,3 +67,46 @@ def test_a_cross_lingual_question_is_not_held_to_coverage():
 
 def test_a_low_score_abstains():
     assert weak("東京タワーの高さは？", passage("東京タワーの高さは333メートル。", score=0.7))
+
+
+class Documents:
+    """Documents' chunk texts by id, searched as Corpus.texts_containing does (case aside)."""
+
+    def __init__(self, texts: dict[int, list[str]]) -> None:
+        self.texts = texts
+        self.asked: list[tuple[list[int], str]] = []
+
+    def __call__(self, document_ids, fragment: str) -> list[str]:
+        self.asked.append((list(document_ids), fragment))
+        return [
+            t for d in document_ids for t in self.texts.get(d, []) if fragment.lower() in t.lower()
+        ]
+
+
+def test_a_name_the_passages_document_holds_elsewhere_counts_as_held():
+    documents = Documents({1: ['CELL("FORMAT"; A1)', "LibreOffice Calc のセル"], 2: ["Writer"]})
+    question = "Calc の CELL 関数で FORMAT を指定すると何が返りますか？"
+    found = passage("FORMAT: 数の 00.000% は P3 を返します。", "CELL", document=1)
+    assert evidence_signals(question, [found]).missing_names == ("Calc",)
+    assert evidence_signals(question, [found], documents).missing_names == ()
+    assert documents.asked == [([1], "calc")]
+    # Another document's mention is no help, nor is a passage without a document.
+    elsewhere = passage("FORMAT: 数の 00.000% は P3 を返します。", "CELL", document=2)
+    assert evidence_signals(question, [elsewhere], documents).missing_names == ("Calc",)
+    assert evidence_signals(question, [passage("CELL FORMAT P3")], documents).missing_names == (
+        "Calc",
+    )
+
+
+def test_names_missing_from_the_documents_still_abstain():
+    documents = Documents({1: ["エラーコード 5410 は…", "-xelatex を使う", "メモリは 8 GB"]})
+    for question in (
+        "LibreOffice のエラーコード 541 は何を意味しますか？",  # 5410 is not 541
+        "upmendex の -x オプションは何をするものですか？",  # nor -xelatex -x
+    ):
+        signals = evidence_signals(question, [passage("関係のない文。", document=1)], documents)
+        assert signals.missing_names, question
+    # A unit asked in must be in a passage, beside the number: the document's "8 GB" is not.
+    question = "快適に使うには最低何GBのメモリが必要ですか？"
+    signals = evidence_signals(question, [passage("メモリについて。", document=1)], documents)
+    assert signals.missing_names == ("GB",)

@@ -92,6 +92,20 @@ def test_filters_and_chunk_lookup(migrated_url):
     assert sum(len(b[0]) for b in batches) == 3 and batches[0][2].shape[1] == 4
 
 
+def test_texts_containing_a_fragment_within_documents(migrated_url):
+    corpus = Corpus(migrated_url)
+    a = store(corpus, "a.txt", ["LibreOffice Calc の関数", "CELL 関数", "100% 確実"])
+    b = store(corpus, "b.txt", ["calc elsewhere"], content_hash="h2")
+    assert corpus.texts_containing([a], "CALC") == ["LibreOffice Calc の関数"]  # case aside
+    assert corpus.texts_containing([a, b], "calc", limit=5) != []
+    assert len(corpus.texts_containing([a, b], "calc", limit=1)) == 1
+    assert corpus.texts_containing([b], "関数") == []  # other documents only
+    # LIKE's wildcards are plain characters here.
+    assert corpus.texts_containing([a], "0%") == ["100% 確実"]
+    assert corpus.texts_containing([a], "_") == []
+    assert corpus.texts_containing([], "calc") == [] and corpus.texts_containing([a], "") == []
+
+
 def test_pending_changes_last_op_wins():
     changes = [
         Change(1, "add", 1),

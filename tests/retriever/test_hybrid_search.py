@@ -182,8 +182,8 @@ def test_faiss_is_asked_the_question_with_its_translations(stack):
         JapaneseTokenizer(), jmdict, weight=0.5, max_alternatives=4, glossary=True
     )
 
-    def dense_hits(translations: int) -> dict[str, float]:
-        retriever = HybridRetriever(
+    def retriever(translations: int) -> HybridRetriever:
+        return HybridRetriever(
             corpus,
             plain.embedder,
             indexes,
@@ -195,7 +195,9 @@ def test_faiss_is_asked_the_question_with_its_translations(stack):
             keep_leaders=True,
             dense_translations=translations,
         )
-        hits = retriever.search("How tall is the lighthouse?", 4, mode="dense")
+
+    def dense_hits(translations: int) -> dict[str, float]:
+        hits = retriever(translations).search("How tall is the lighthouse?", 4, mode="dense")
         return {h.chunk.text: h.dense_score or 0.0 for h in hits}
 
     alone, translated = dense_hits(0), dense_hits(2)
@@ -203,5 +205,13 @@ def test_faiss_is_asked_the_question_with_its_translations(stack):
     # The question now also says 灯台 and 高さ: the Japanese passage is nearer, and first.
     assert translated[answer] > alone[answer] + 0.01
     assert max(translated, key=translated.__getitem__) == answer
+    # What an answerer reads is the question's own similarity, as without translations.
+    question = "How tall is the lighthouse?"
+    hits = retriever(2).search(question, 4)
+    own = {h.chunk.text: h.dense_score for h in retriever(2).question_similarity(question, hits)}
+    assert own == pytest.approx(alone)
+    assert [h.chunk_id for h in retriever(2).question_similarity(question, hits)] == [
+        h.chunk_id for h in hits
+    ]
     with pytest.raises(ValueError, match="dense_translations"):
         HybridRetriever(corpus, plain.embedder, indexes, "rrf", 0.5, 50, None, bridge, True, -1)

@@ -13,10 +13,10 @@ shopt -s inherit_errexit # a failure inside $(...) stops the script too
 trap 'echo "eval gate: FAILED at line $LINENO: $BASH_COMMAND" >&2' ERR
 cd "$(dirname "$0")/.."
 
-# recall@5 below which CI fails: a little under what was measured (dev-manuals 0.84 with the
-# embedded defaults, OCR, tables and .txt titles from their first line, 2026-11-30; one
-# question of margin), and dev-ja's full recall.
-MIN_RECALL_DEV_MANUALS=0.82
+# recall@5 below which CI fails: a little under what was measured (dev-manuals 0.90 with the
+# embedded defaults, OCR, tables, .txt titles from their first line and FAISS asked with the
+# question's translations, 2026-11-30; one question of margin), and dev-ja's full recall.
+MIN_RECALL_DEV_MANUALS=0.88
 MIN_RECALL_DEV_JA=1.0
 
 SHARED=$(cd .. && pwd)/shared

@@ -152,6 +152,11 @@ VARIANTS = {
             "no-glossary", query={"keyword_glossary": "off"}, about="bridge without its glossary"
         ),
         Variant("no-leaders", query={"keep_leaders": "off"}, about="plain RRF top k"),
+        Variant(
+            "no-dense-translations",
+            query={"dense_translations": "0"},
+            about="FAISS asked the question alone",
+        ),
         Variant("no-sections", ingest_patch=no_sections, about="no heading paths or sections"),
         Variant(
             "no-widen", query={"passage_neighbours": "0"}, about="answers read the chunk alone"

@@ -29,6 +29,7 @@ from text.normalize import fold
 SentenceScorer = Callable[[str, list[str]], list[float]]
 
 _TERMINALS_END = tuple("。！？.!?")
+_LEXICAL_BEST = 0.4  # the best lexical share, scaled (0.3-0.5 alike: docs/benchmarks.md)
 
 
 @dataclass(frozen=True)
@@ -109,14 +110,20 @@ class ExtractiveAnswerer:
             if len(semantic) != len(candidates):
                 raise ValueError("sentence_scorer returned a score count unlike the sentences")
         weight = 0.4 if scorer is not None else 0.0
-        content = _answer_after_questions(
-            candidates,
-            [(1 - weight) * lx + weight * sm for lx, sm in zip(lexical, semantic, strict=True)],
-        )
-        standalone = _answer_after_questions(
-            candidates,
-            [(1 - weight) * lx + weight * sm for lx, sm in zip(own, semantic, strict=True)],
-        )
+
+        def mixed(shares: list[float], scale: float) -> list[float]:
+            mix = zip(shares, semantic, strict=True)
+            return _answer_after_questions(
+                candidates, [(1 - weight) * scale * lx + weight * sm for lx, sm in mix]
+            )
+
+        # Lexical shares are ranked on one scale per question, as semantic scores are: across
+        # languages a question meets a tenth of its words (by translation), else most of them;
+        # unscaled, the semantic score alone decided the first, word overlap the second.
+        scale = _LEXICAL_BEST / max(max(lexical), 1e-9)
+        content = mixed(lexical, scale)
+        standalone = mixed(own, scale)
+        unscaled = mixed(lexical, 1.0)  # what min_score judges
         focus = _entity_focus(question, candidates, passages)
         content = [score * f for score, f in zip(content, focus, strict=True)]
         # The fact asked for, in a sentence about something else, is another thing's fact.
@@ -128,7 +135,7 @@ class ExtractiveAnswerer:
         ]
 
         order = sorted(range(len(candidates)), key=lambda i: totals[i], reverse=True)
-        if content[order[0]] < self.min_score:
+        if unscaled[order[0]] * focus[order[0]] < self.min_score:
             return _abstained(language)
         chosen = [order[0]]
         offered = answer_tokens(question, candidates[order[0]].text)

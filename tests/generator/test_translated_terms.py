@@ -62,3 +62,16 @@ def test_translations_count_half_and_only_for_words_a_sentence_lacks() -> None:
     assert translated_weight([shared], frozenset({"shared"}), weights) == pytest.approx(0.5)
     # A translation no candidate holds is dropped ("joint ownership").
     assert all("joint" not in t for w in words for t in w.translations)
+
+
+def test_translated_words_weigh_as_much_as_the_semantic_score() -> None:
+    # A Japanese question meets an English manual only through translations, so its word
+    # overlap is a fraction of a same-language question's. Put on one scale per question with
+    # the semantic score, it still decides against a sentence that shares none of its words
+    # but that the semantic score slightly prefers.
+    def scorer(question: str, sentences: list[str]) -> list[float]:
+        return [1.0 if "reasonable" in s else 0.7 if "default" in s else 0.0 for s in sentences]
+
+    answerer = ExtractiveAnswerer(sentence_scorer=scorer, translations=translations)
+    answer = answerer.answer(QUESTION, MANUAL, max_sentences=1)
+    assert answer.text.startswith("The default is typically 128 megabytes")

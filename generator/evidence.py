@@ -3,8 +3,9 @@
 Near-miss questions ("エラーコード 541", "the -x option", "PostgreSQL 16") retrieve passages
 as similar as those of answerable ones, so a similarity threshold alone cannot tell them apart;
 what tells is that the very thing they name is in no passage. Coverage of the question's
-content words is only measured against passages in the question's language: a Japanese
-question answered by English text shares little more than its names with it.
+content words is only measured when every passage is in the question's language: a Japanese
+question answered by English text shares little more than its names with it, and one
+unrelated Japanese passage among English ones says nothing about the English ones.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ DocumentTexts = Callable[[Sequence[int], str], list[str]]
 @dataclass(frozen=True)
 class EvidenceSignals:
     """Per question: the best passage score, the share of the question's content words the
-    best same-language passage holds (None when no passage is in the question's language),
+    best passage holds (None unless every passage is in the question's language),
     a version the question names that no passage names, and the names no passage holds."""
 
     best_score: float
@@ -60,7 +61,7 @@ def evidence_signals(
     same = [p.text for p in passages if detect_language(p.text) == language]
     wanted = features(question)
     coverage = None
-    if same and wanted:
+    if same and wanted and len(same) == len(passages):
         coverage = max(len(wanted & features(t)) / len(wanted) for t in same)
     missing_version = any(
         not any(mentions_version(t, name, version) for t in named)
@@ -75,8 +76,8 @@ def evidence_signals(
 
 def too_weak(signals: EvidenceSignals, min_score: float, min_coverage: float) -> bool:
     """Abstain: the best score is under ``min_score``, the question names a version or a
-    thing no passage names, or the same-language passages hold under ``min_coverage`` of its
-    content words."""
+    thing no passage names, or the passages (all in its language) hold under
+    ``min_coverage`` of its content words."""
     if signals.best_score < min_score or signals.missing_version or signals.missing_names:
         return True
     return signals.coverage is not None and signals.coverage < min_coverage

@@ -63,6 +63,10 @@ def test_a_cross_lingual_question_is_not_held_to_coverage():
     assert signals.coverage is None and not too_weak(signals, 0.8, 0.1)
     unrelated = passage("桜の開花は三月下旬です。", "季節")
     assert weak("東京タワーの高さは何メートルですか？", unrelated)  # same language, no overlap
+    # One unrelated Japanese passage among English ones says nothing about the English ones.
+    question = "PostgreSQLでは名前は最大何バイトまで使えますか？"
+    assert evidence_signals(question, [p, unrelated]).coverage is None
+    assert not weak(question, p, unrelated)
 
 
 def test_a_low_score_abstains():

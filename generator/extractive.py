@@ -13,8 +13,8 @@ from generator.answer_types import (
     holds_identifier,
 )
 from generator.language import abstention_message, detect_language
-from generator.question_names import entity_features, named_things
-from generator.quoting import quotes
+from generator.question_names import entity_features, in_every_passage, named_things
+from generator.quoting import is_heading, quotes
 from generator.records import Answer, CitedSentence, Passage, SourceSpan
 from generator.translated_terms import (
     TranslatedWord,
@@ -134,8 +134,13 @@ class ExtractiveAnswerer:
             for c, score, extra in zip(candidates, content, bonus, strict=True)
         ]
 
-        order = sorted(range(len(candidates)), key=lambda i: totals[i], reverse=True)
-        if unscaled[order[0]] * focus[order[0]] < self.min_score:
+        # A heading line names the topic retrieval matched; it never answers.
+        order = [
+            i
+            for i in sorted(range(len(candidates)), key=lambda i: totals[i], reverse=True)
+            if not is_heading(candidates[i].text, passages[candidates[i].passage].title)
+        ]
+        if not order or unscaled[order[0]] * focus[order[0]] < self.min_score:
             return _abstained(language)
         chosen = [order[0]]
         offered = answer_tokens(question, candidates[order[0]].text)
@@ -196,7 +201,7 @@ def _lexical_scores(
         weights[f] = math.log(1 + n / max(df, 1)) * (1.5 if f in entities else 1.0)
     total = sum(weights.values())
     considered = passages[: 1 + max(c.passage for c in candidates)]
-    everywhere = _in_every_passage(q_feats, considered)
+    everywhere = in_every_passage(q_feats, considered)
     titles = [features(p.title) for p in considered]
 
     def share(feats: frozenset[str], topic: set[str]) -> float:
@@ -304,16 +309,6 @@ def _answer_after_questions(candidates: Sequence[_Candidate], content: list[floa
             if nxt < len(candidates) and candidates[nxt].passage == c.passage:
                 scores[nxt] = max(scores[nxt], 0.8 * content[i])
     return scores
-
-
-def _in_every_passage(q_feats: set[str], passages: Sequence[Passage]) -> set[str]:
-    """Question features found in every passage (title or text): the shared topic."""
-    if len(passages) < 2:
-        return set()
-    common = set(q_feats)
-    for p in passages:
-        common &= features(f"{p.title}\n{p.text}")
-    return common
 
 
 def _near_duplicate(a: _Candidate, b: _Candidate) -> bool:

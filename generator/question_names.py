@@ -1,10 +1,12 @@
 """What a question names: numbers, and the capitalised or mixed-case words of products,
 packages and commands, which the extractive answerer weighs more and looks for in the
-sentences it quotes."""
+sentences it quotes; and the question's words every passage holds, its shared topic."""
 
 import re
+from collections.abc import Sequence
 
 from generator.language import detect_language
+from generator.records import Passage
 from text.lexical import features
 
 _DIGIT = re.compile(r"\d")
@@ -28,3 +30,13 @@ def named_things(question: str) -> set[str]:
         if len(word) > 1:
             ents |= features(word)
     return ents
+
+
+def in_every_passage(q_feats: set[str], passages: Sequence[Passage]) -> set[str]:
+    """Question features found in every passage (title or text): the shared topic."""
+    if len(passages) < 2:
+        return set()
+    common = set(q_feats)
+    for p in passages:
+        common &= features(f"{p.title}\n{p.text}")
+    return common

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
+from text.normalize import fold
 from text.sentences import split_fragments
+
+# Between the parts of a heading path ("Manual: 2.2 Input files › 2.2.2 Notes"), and the
+# punctuation a heading line may end with.
+_PATH_PARTS = re.compile(r"\s*(?:›|: )\s*")
+_TRAILING = " .。:："
 
 
 @dataclass(frozen=True)
@@ -81,3 +88,12 @@ def _cut(quote: Quote, max_chars: int) -> list[Quote]:
     if quote.text:
         out.append(quote)
     return out
+
+
+def is_heading(text: str, heading_path: str) -> bool:
+    """Is the quote one of its passage's headings ("2.2.2 入力ファイルに取り組む" under
+    "学習マニュアル: 2.2.2 入力ファイルに取り組む")? A heading names a topic, never a fact."""
+    line = fold(text).strip(_TRAILING)
+    return bool(line) and any(
+        fold(part).strip(_TRAILING) == line for part in _PATH_PARTS.split(heading_path)
+    )

@@ -163,6 +163,19 @@ def test_no_overlap_abstains(answerer: ExtractiveAnswerer) -> None:
     assert answerer.answer("天気はどうですか", []).abstained
 
 
+def test_a_heading_is_never_the_answer(answerer: ExtractiveAnswerer) -> None:
+    passage = Passage(
+        "2.2.2 入力ファイルに取り組む\n\n音符名のためのデフォルトの入力言語はオランダ語です。",
+        "学習マニュアル › 2.2.2 入力ファイルに取り組む",
+        1,
+        0.9,
+    )
+    answer = answerer.answer("入力ファイルに取り組むときの既定の言語は何語ですか？", [passage])
+    assert answer.text == "音符名のためのデフォルトの入力言語はオランダ語です。[1]"
+    only_heading = Passage("2.2.2 入力ファイルに取り組む", passage.title, 1, 0.9)
+    assert answerer.answer("入力ファイルに取り組むには？", [only_heading]).abstained
+
+
 def test_sentence_scorer_answers_across_languages() -> None:
     seen: list[tuple[str, list[str]]] = []
 

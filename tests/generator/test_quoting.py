@@ -2,7 +2,7 @@
 
 import pytest
 
-from generator.quoting import quotes
+from generator.quoting import is_heading, quotes
 
 pytestmark = pytest.mark.unit
 
@@ -22,3 +22,22 @@ def test_long_fragments_are_cut_and_each_piece_maps_back() -> None:
     for piece in pieces:
         assert text[piece.start : piece.end] == piece.text
         assert len(piece.text) <= 60
+
+
+@pytest.mark.parametrize(
+    ("line", "path", "heading"),
+    [
+        (
+            "2.2.2 入力ファイルに取り組む",
+            "学習マニュアル: 2.2.2 入力ファイルに取り組む › 2.2.2 入力ファイルに取り組む",
+            True,
+        ),
+        ("Resource Consumption.", "PostgreSQL › Resource Consumption", True),
+        ("ＣＥＬＬ", "情報関数 › CELL", True),  # compared folded
+        ("入力ファイルに取り組む", "2.2.2 入力ファイルに取り組む", False),  # part of one: text
+        ("The default is 128 MB.", "Resource Consumption", False),
+        ("", "Resource Consumption", False),
+    ],
+)
+def test_a_heading_is_a_part_of_the_heading_path(line: str, path: str, heading: bool) -> None:
+    assert is_heading(line, path) is heading

@@ -17,10 +17,15 @@ _EN_NUMBER_WORDS = (
     r"fifty|hundred|thousand|million|billion|dozen|half|double|twice"
 )
 _JA_NUMERALS = "0-9０-９一二三四五六七八九十百千万億"
-# 何層 / 何本 / 何% / 何パーセント (not 何を, 何が: those ask "what", not "how many").
-_JA_COUNTER_Q = re.compile(r"何\s*([\u3400-\u9fff]|[ァ-ヶー]+|%|[a-z]{1,3}(?![a-z]))")
+# 何層 / 何本 / 何% / 何パーセント (not 何を, 何が: those ask "what", not "how many"; nor
+# 何語 "which language", 何色 "which colour", 何曜日, 何型, 何者 ...: those ask which kind).
+_WHICH_KIND = "(?![語色曜型系製県族者])"
+_JA_COUNTER_Q = re.compile(
+    rf"何\s*{_WHICH_KIND}([\u3400-\u9fff]|[ァ-ヶー]+|%|[a-z]{{1,3}}(?![a-z]))"
+)
 _JA_QUANTITY_Q = re.compile(
-    r"いくつ|いくら|いつ|どのくらい|どれくらい|どれだけ|どの程度|何\s*(?:[\u3400-\u9fffァ-ヶ%]|[a-z]{1,3}(?![a-z]))"
+    r"いくつ|いくら|いつ|どのくらい|どれくらい|どれだけ|どの程度"
+    rf"|何\s*{_WHICH_KIND}(?:[\u3400-\u9fffァ-ヶ%]|[a-z]{{1,3}}(?![a-z]))"
     r"|[\u3400-\u9fffァ-ヶー]数(?:は|を|が)"  # パラメータ数は？ / 人数を教えて
 )
 _EN_QUANTITY_Q = re.compile(

@@ -55,6 +55,14 @@ def test_how_many_still_prefers_a_number_with_the_unit():
     assert low == 0 < mid < high
 
 
+@pytest.mark.parametrize(
+    "question", ["既定の入力言語は何語ですか？", "警告は何色で表示されますか？"]
+)
+def test_nani_before_a_kind_asks_which_not_how_many(question):
+    # 何語 is "which language", not a count: a heading's "2.2.2" earns nothing.
+    assert answer_type_bonus(question, ["2.2.2 入力ファイル", "入力言語はオランダ語です"]) == [0, 0]
+
+
 def test_the_extractive_answer_quotes_the_sentence_with_the_option():
     # The first sentence shares more words with the question; the second holds the answer.
     passage = Passage(

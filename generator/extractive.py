@@ -14,7 +14,7 @@ from generator.answer_types import (
 )
 from generator.language import abstention_message, detect_language
 from generator.question_names import entity_features, in_every_passage, named_things
-from generator.quoting import is_heading, quotes
+from generator.quoting import is_heading, lines_wrapped_by_width, quotes
 from generator.records import Answer, CitedSentence, Passage, SourceSpan
 from generator.translated_terms import (
     TranslatedWord,
@@ -171,9 +171,11 @@ class ExtractiveAnswerer:
 
     def _split(self, index: int, passage: Passage) -> list[_Candidate]:
         """Sentence-like fragments of a passage: short ones merged, long ones cut."""
+        wrapped = lines_wrapped_by_width(passage.source)
+        pieces = quotes(passage.text, self.min_chars, self.max_chars, wrapped)
         return [
             _Candidate(q.text, index, pos, frozenset(features(q.text)), q.start, q.end)
-            for pos, q in enumerate(quotes(passage.text, self.min_chars, self.max_chars))
+            for pos, q in enumerate(pieces)
         ]
 
 

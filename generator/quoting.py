@@ -6,12 +6,15 @@ import re
 from dataclasses import dataclass
 
 from text.normalize import fold
-from text.sentences import split_fragments
+from text.sentences import LIST_ITEM, TERMINATORS, split_fragments
 
 # Between the parts of a heading path ("Manual: 2.2 Input files › 2.2.2 Notes"), and the
 # punctuation a heading line may end with.
 _PATH_PARTS = re.compile(r"\s*(?:›|: )\s*")
 _TRAILING = " .。:："
+# A line at least this wide (CJK characters count double) that stops mid-sentence was wrapped
+# (PDF text, hard-wrapped plain text): its sentence goes on in the next line.
+_WRAP_COLUMNS = 60
 
 
 @dataclass(frozen=True)
@@ -36,9 +39,12 @@ class Quote:
     def size(self) -> int:
         return sum(not ch.isspace() for ch in self.text)
 
-    def join(self, other: Quote) -> Quote:
-        # Fragments are separate bullets or lines unless a Japanese sentence ended.
-        if self.text.endswith(("。", "！", "？")):
+    def join(self, other: Quote, wrapped: bool = False) -> Quote:
+        # Fragments are separate bullets or lines unless a Japanese sentence ended; a line
+        # wrapped inside Japanese text goes on without a space.
+        if self.text.endswith(("。", "！", "？")) or (
+            wrapped and _wide(self.text[-1]) and _wide(other.text[0])
+        ):
             return Quote(self.text + other.text, self.offsets + other.offsets)
         gap = (self.offsets[-1] + 1,)
         return Quote(f"{self.text} {other.text}", self.offsets + gap + other.offsets)
@@ -52,16 +58,20 @@ class Quote:
         return Quote(self.text[start:end], self.offsets[start:end])
 
 
-def quotes(text: str, min_chars: int, max_chars: int) -> list[Quote]:
+def quotes(text: str, min_chars: int, max_chars: int, wrapped_lines: bool = False) -> list[Quote]:
     """The pieces of ``text`` an answer may quote, in order: its fragments
     (``split_fragments``), those under ``min_chars`` non-space characters joined to the next,
-    those over ``max_chars`` characters cut."""
+    those over ``max_chars`` characters cut. With ``wrapped_lines`` (text laid out by width:
+    PDF pages, hard-wrapped plain text) a wide line that stops mid-sentence goes on into the
+    next; elsewhere (HTML, DOCX) a line is a paragraph, a table row or a line of code."""
     merged: list[Quote] = []
     carry: Quote | None = None
+    wrapped = False
     for start, end in split_fragments(text):
         piece = Quote(text[start:end], tuple(range(start, end)))
-        piece = carry.join(piece) if carry else piece
-        if piece.size < min_chars:
+        piece = carry.join(piece, wrapped) if carry else piece
+        wrapped = wrapped_lines and _wraps(text, end) and piece.size < max_chars
+        if piece.size < min_chars or wrapped:
             carry = piece
             continue
         carry = None
@@ -88,6 +98,30 @@ def _cut(quote: Quote, max_chars: int) -> list[Quote]:
     if quote.text:
         out.append(quote)
     return out
+
+
+def lines_wrapped_by_width(source: str) -> bool:
+    """Is a file's text laid out by width, its lines cut wherever the page or editor ended
+    them: PDF and plain text (not HTML, Markdown or DOCX, whose lines are paragraphs)."""
+    return source.lower().endswith((".pdf", ".txt"))
+
+
+def _wraps(text: str, end: int) -> bool:
+    """Does the fragment ending at `end` end a wrapped line: a wide one, without a sentence
+    end, followed by a line that starts no list item (not a blank line)?"""
+    rest = text[end:]
+    after = len(rest) - len(rest.lstrip(" \t"))
+    if not rest[after:].startswith("\n") or rest[after + 1 : after + 2] in ("", "\n"):
+        return False
+    line = text[text.rfind("\n", 0, end) + 1 : end]
+    if line.endswith(tuple(TERMINATORS)):
+        return False
+    width = len(line) + sum(_wide(ch) for ch in line)
+    return width >= _WRAP_COLUMNS and not LIST_ITEM.match(text, end + after + 1)
+
+
+def _wide(char: str) -> bool:
+    return ord(char) >= 0x1100
 
 
 def is_heading(text: str, heading_path: str) -> bool:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from generator.quoting import is_heading, quotes
+from generator.quoting import is_heading, lines_wrapped_by_width, quotes
 
 pytestmark = pytest.mark.unit
 
@@ -41,3 +41,50 @@ def test_long_fragments_are_cut_and_each_piece_maps_back() -> None:
 )
 def test_a_heading_is_a_part_of_the_heading_path(line: str, path: str, heading: bool) -> None:
     assert is_heading(line, path) is heading
+
+
+PDF_PAGE = (
+    "基底フォントサイズの既定値は 10 pt(bxjsslide クラスのみ 36 pt)である。ただし、基底フォントの\n"
+    "実際の大きさは用紙サイズとともに調整される。\n"
+    "• 短い項目\n"
+    "• 次の項目\n"
+)
+
+
+def test_a_wide_line_that_stops_mid_sentence_goes_on_into_the_next() -> None:
+    pieces = [q.text for q in quotes(PDF_PAGE, 6, 240, wrapped_lines=True)]
+    assert "ただし、基底フォントの実際の大きさは用紙サイズとともに調整される。" in pieces
+    assert pieces[0].endswith("である。")  # a sentence end is no wrap
+    # Each span still maps back to the page: no character of the quote is made up.
+    for q in quotes(PDF_PAGE, 6, 240, wrapped_lines=True):
+        pairs = zip(q.offsets, q.text, strict=True)
+        assert all(PDF_PAGE[o] == ch or (ch, PDF_PAGE[o]) == (" ", "\n") for o, ch in pairs)
+    english = (
+        "The default is typically 128 megabytes (128MB), but might be less if your kernel\n"
+        "settings will not support it.\n"
+    )
+    assert [q.text for q in quotes(english, 6, 240, wrapped_lines=True)] == [
+        "The default is typically 128 megabytes (128MB), but might be less if your kernel "
+        "settings will not support it."
+    ]
+
+
+def test_lines_are_their_own_pieces_where_they_are_not_wrapped() -> None:
+    # HTML, DOCX: a line is a paragraph, a table row or a line of code.
+    pieces = [q.text for q in quotes(PDF_PAGE, 6, 240)]
+    assert "ただし、基底フォントの" in pieces[1] and not pieces[1].endswith("調整される。")
+    code = "$ git bisect start HEAD origin --    # HEAD is bad, origin is good\n$ git bisect run\n"
+    assert len(quotes(code, 6, 240)) == 2
+    # Short lines (slide bullets, headings) and list items never continue.
+    slide = "StarCoder\n15.5Bパラメータのコード生成モデル\n• 80以上の言語\n"
+    assert [q.text for q in quotes(slide, 6, 240, wrapped_lines=True)] == [
+        q.text for q in quotes(slide, 6, 240)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("source", "wrapped"),
+    [("manual.pdf", True), ("README.TXT", True), ("page.html", False), ("a.docx", False)],
+)
+def test_which_files_are_laid_out_by_width(source: str, wrapped: bool) -> None:
+    assert lines_wrapped_by_width(source) is wrapped

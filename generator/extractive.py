@@ -13,7 +13,7 @@ from generator.answer_types import (
     holds_identifier,
 )
 from generator.language import abstention_message, detect_language
-from generator.question_names import entity_features, in_every_passage, named_things
+from generator.question_names import entity_features, entity_focus, in_every_passage
 from generator.quoting import is_heading, lines_wrapped_by_width, quotes
 from generator.records import Answer, CitedSentence, Passage, SourceSpan
 from generator.translated_terms import (
@@ -124,7 +124,9 @@ class ExtractiveAnswerer:
         content = mixed(lexical, scale)
         standalone = mixed(own, scale)
         unscaled = mixed(lexical, 1.0)  # what min_score judges
-        focus = _entity_focus(question, candidates, passages)
+        focus = entity_focus(
+            question, [c.feats for c in candidates], [c.passage for c in candidates], passages
+        )
         content = [score * f for score, f in zip(content, focus, strict=True)]
         # The fact asked for, in a sentence about something else, is another thing's fact.
         typed = answer_type_bonus(question, [c.text for c in candidates])
@@ -227,28 +229,6 @@ def _lexical_scores(
         else:
             scores.append(0.5 * share(c.feats, topic) + 0.5 * share(frozenset(window), topic))
     return scores
-
-
-def _entity_focus(
-    question: str, candidates: Sequence[_Candidate], passages: Sequence[Passage]
-) -> list[float]:
-    """A question naming something (StarCoder, upTeX, PostgreSQL) wants sentences about it: a
-    sentence gets a factor of 3/4 when neither it, nor anything before it in its passage, nor
-    its passage title mentions one of the names, else 1. Names that no candidate or title
-    mentions (another language, say) don't count."""
-    titles = [features(p.title) for p in passages]
-    present = set().union(*(c.feats for c in candidates), *titles)
-    names = {f for f in named_things(question) if f in present and not f.isdigit()}
-    if not names:
-        return [1.0] * len(candidates)
-    out = []
-    seen: set[str] = set()
-    for i, c in enumerate(candidates):
-        if i == 0 or candidates[i - 1].passage != c.passage:
-            seen = set(titles[c.passage])
-        seen |= c.feats
-        out.append(1.0 if seen & names else 0.75)
-    return out
 
 
 def _is_term(candidates: Sequence[_Candidate], i: int) -> bool:

@@ -30,7 +30,8 @@ _JA_QUANTITY_Q = re.compile(
 )
 _EN_QUANTITY_Q = re.compile(
     r"\bhow (?:many|much|long|large|big|old|far|often|fast|heavy|high|wide)\b"
-    r"|\bwhat (?:percentage|percent|share|number|year|size|version|date)\b|^\s*when\b",
+    r"|\bwhat (?:percentage|percent|share|number|year|size|version|date|length|width|height"
+    r"|depth|weight|distance|duration|speed|temperature)\b|^\s*when\b",
     re.IGNORECASE,
 )
 _EN_HOW_MANY_NOUN = re.compile(r"\bhow many ([a-z]+)", re.IGNORECASE)

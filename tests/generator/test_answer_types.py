@@ -56,6 +56,15 @@ def test_how_many_still_prefers_a_number_with_the_unit():
 
 
 @pytest.mark.parametrize(
+    "question",
+    ["In jlreq, what length does one Q unit stand for?", "What weight can the shelf hold?"],
+)
+def test_what_length_or_weight_asks_for_a_quantity(question):
+    number, none = answer_type_bonus(question, ["Q,H:0.25mm と解釈されます.", "一行の長さ."])
+    assert number > none == 0
+
+
+@pytest.mark.parametrize(
     "question", ["既定の入力言語は何語ですか？", "警告は何色で表示されますか？"]
 )
 def test_nani_before_a_kind_asks_which_not_how_many(question):

@@ -167,9 +167,10 @@ class Answerer:
         return await off_loop(heuristic_condense, question, history)
 
     def _too_weak(self, question: str, passages: Sequence[Passage]) -> bool:
-        """Weak evidence (see ``generator.evidence``): a low best score, a version or a name
-        of the question that no passage holds, or (against passages in the question's own
-        language only) too little of the question's content words."""
+        """Weak evidence (see ``generator.evidence``): a low best score, a version the
+        question names that no passage holds, a name that neither the passages nor their
+        documents hold, or (passages all in the question's language) too little of the
+        question's content words."""
         if not passages:
             return True
         signals = evidence_signals(question, passages, self.document_texts)

@@ -35,6 +35,9 @@ _ASKED_UNIT = re.compile(r"何\s*([A-Za-z]{1,5})(?![A-Za-z])")
 # (document ids, a fragment) → texts of those documents' chunks holding the fragment, case
 # aside: where a name missing from the passages may still be.
 DocumentTexts = Callable[[Sequence[int], str], list[str]]
+# Names looked up in the documents per question: one that names more is no near miss to
+# rescue (and a hostile one costs a bounded number of queries).
+_MAX_LOOKUPS = 8
 
 
 @dataclass(frozen=True)
@@ -107,6 +110,8 @@ def _missing_from_documents(
         fragment = max(re.findall(r"[^\W_]+", fold(name)), key=len, default="")
         return bool(documents) and _held(name, document_texts(documents, fragment))
 
+    if len(names) > _MAX_LOOKUPS:
+        return tuple(names)
     return tuple(n for n in names if n in units or not elsewhere(n))
 
 

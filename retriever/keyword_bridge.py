@@ -15,6 +15,8 @@ implies without naming it ("何も指定しないと": the default), counted as 
   groups), so a Japanese chunk that already holds the word gains nothing from an English
   gloss it also holds, and one common gloss cannot dominate the query.
 
+The same translations, two per word, are appended to the question FAISS is asked with
+(`translated_query`): the small multilingual embedder links the two languages weakly.
 Only the question side changes; nothing is re-indexed.
 """
 

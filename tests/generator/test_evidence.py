@@ -114,3 +114,10 @@ def test_names_missing_from_the_documents_still_abstain():
     question = "快適に使うには最低何GBのメモリが必要ですか？"
     signals = evidence_signals(question, [passage("メモリについて。", document=1)], documents)
     assert signals.missing_names == ("GB",)
+
+
+def test_a_question_naming_too_many_missing_things_looks_none_up():
+    documents = Documents({1: ["alpha beta gamma delta epsilon zeta eta theta iota"]})
+    question = "alpha beta gamma delta epsilon zeta eta theta iota のどれが既定ですか？"
+    signals = evidence_signals(question, [passage("関係のない文。", document=1)], documents)
+    assert len(signals.missing_names) == 9 and documents.asked == []

@@ -30,8 +30,11 @@ _JA_QUANTITY_Q = re.compile(
 )
 _EN_QUANTITY_Q = re.compile(
     r"\bhow (?:many|much|long|large|big|old|far|often|fast|heavy|high|wide)\b"
-    r"|\bwhat (?:percentage|percent|share|number|year|size|version|date|length|width|height"
-    r"|depth|weight|distance|duration|speed|temperature)\b|^\s*when\b",
+    # "what size", "what is the minimum LuaTeX version", "what's the default number of …"
+    r"|\bwhat(?:'s|\s+is|\s+are|\s+was)?(?:\s+the)?"
+    r"(?:\s+(?!(?:of|for|in|on|to|by|with)\b)[\w-]+){0,2}?\s+"
+    r"(?:percentage|percent|share|number|year|size|version|date|length|width|height"
+    r"|depth|weight|distance|duration|speed|temperature|limit)\b|^\s*when\b",
     re.IGNORECASE,
 )
 _EN_HOW_MANY_NOUN = re.compile(r"\bhow many ([a-z]+)", re.IGNORECASE)

@@ -48,6 +48,7 @@ def test_an_identifier_the_question_already_names_is_no_answer():
 
 def test_questions_that_ask_for_neither_get_no_bonus():
     assert answer_type_bonus("灯籠流しはなぜ始まったのですか？", ["1897年に -g と F4"]) == [0.0]
+    assert answer_type_bonus("What is the license of version 2?", ["1897 BSD"]) == [0.0]
 
 
 def test_how_many_still_prefers_a_number_with_the_unit():
@@ -57,7 +58,12 @@ def test_how_many_still_prefers_a_number_with_the_unit():
 
 @pytest.mark.parametrize(
     "question",
-    ["In jlreq, what length does one Q unit stand for?", "What weight can the shelf hold?"],
+    [
+        "In jlreq, what length does one Q unit stand for?",
+        "What weight can the shelf hold?",
+        "What is the minimum LuaTeX version required?",
+        "What's the maximum number of columns?",
+    ],
 )
 def test_what_length_or_weight_asks_for_a_quantity(question):
     number, none = answer_type_bonus(question, ["Q,H:0.25mm と解釈されます.", "一行の長さ."])

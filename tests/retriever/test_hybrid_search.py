@@ -92,11 +92,15 @@ def test_english_question_finds_the_japanese_passage(stack):
     assert "りんご" in top_text(retriever.search("How many apples are harvested?", 3))
 
 
-def test_keyword_bridge_lets_bm25_answer_across_languages(stack):
+def bridged(stack, dense_translations: int = 0) -> HybridRetriever:
+    """The stack's retriever with the keyword bridge (real JMdict)."""
     corpus, indexes, plain, _ = stack
     jmdict = JmdictDictionary.installed()
     assert jmdict is not None
-    bridged = HybridRetriever(
+    bridge = KeywordBridge(
+        JapaneseTokenizer(), jmdict, weight=0.5, max_alternatives=4, glossary=True
+    )
+    return HybridRetriever(
         corpus,
         plain.embedder,
         indexes,
@@ -104,16 +108,19 @@ def test_keyword_bridge_lets_bm25_answer_across_languages(stack):
         dense_weight=0.5,
         candidates=50,
         reranker=None,
-        keyword_bridge=KeywordBridge(
-            JapaneseTokenizer(), jmdict, weight=0.5, max_alternatives=4, glossary=True
-        ),
+        keyword_bridge=bridge,
         keep_leaders=True,
+        dense_translations=dense_translations,
     )
+
+
+def test_keyword_bridge_lets_bm25_answer_across_languages(stack):
+    plain, bridged_retriever = stack[2], bridged(stack)
     question = "When was the lighthouse first lit?"
     assert plain.search(question, 3, mode="keyword") == []
-    hits = bridged.search(question, 3, mode="keyword")
+    hits = bridged_retriever.search(question, 3, mode="keyword")
     assert {h.chunk.source for h in hits} == {"lighthouse.txt"}
-    assert "1902年" in top_text(bridged.search(question, 3))
+    assert "1902年" in top_text(bridged_retriever.search(question, 3))
 
 
 def test_compound_found_by_its_part_in_keyword_mode(stack):
@@ -176,28 +183,9 @@ def test_each_retrievers_first_candidate_is_kept_in_the_top_k(stack, monkeypatch
 
 def test_faiss_is_asked_the_question_with_its_translations(stack):
     corpus, indexes, plain, _ = stack
-    jmdict = JmdictDictionary.installed()
-    assert jmdict is not None
-    bridge = KeywordBridge(
-        JapaneseTokenizer(), jmdict, weight=0.5, max_alternatives=4, glossary=True
-    )
-
-    def retriever(translations: int) -> HybridRetriever:
-        return HybridRetriever(
-            corpus,
-            plain.embedder,
-            indexes,
-            fusion="rrf",
-            dense_weight=0.5,
-            candidates=50,
-            reranker=None,
-            keyword_bridge=bridge,
-            keep_leaders=True,
-            dense_translations=translations,
-        )
 
     def dense_hits(translations: int) -> dict[str, float]:
-        hits = retriever(translations).search("How tall is the lighthouse?", 4, mode="dense")
+        hits = bridged(stack, translations).search("How tall is the lighthouse?", 4, mode="dense")
         return {h.chunk.text: h.dense_score or 0.0 for h in hits}
 
     alone, translated = dense_hits(0), dense_hits(2)
@@ -207,11 +195,13 @@ def test_faiss_is_asked_the_question_with_its_translations(stack):
     assert max(translated, key=translated.__getitem__) == answer
     # What an answerer reads is the question's own similarity, as without translations.
     question = "How tall is the lighthouse?"
-    hits = retriever(2).search(question, 4)
-    own = {h.chunk.text: h.dense_score for h in retriever(2).question_similarity(question, hits)}
+    hits = bridged(stack, 2).search(question, 4)
+    own = {
+        h.chunk.text: h.dense_score for h in bridged(stack, 2).question_similarity(question, hits)
+    }
     assert own == pytest.approx(alone)
-    assert [h.chunk_id for h in retriever(2).question_similarity(question, hits)] == [
+    assert [h.chunk_id for h in bridged(stack, 2).question_similarity(question, hits)] == [
         h.chunk_id for h in hits
     ]
     with pytest.raises(ValueError, match="dense_translations"):
-        HybridRetriever(corpus, plain.embedder, indexes, "rrf", 0.5, 50, None, bridge, True, -1)
+        HybridRetriever(corpus, plain.embedder, indexes, "rrf", 0.5, 50, None, None, True, -1)

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 from text.normalize import fold
-from text.sentences import LIST_ITEM, TERMINATORS, split_fragments
+from text.sentences import LIST_ITEM, TERMINATORS, columns, is_wide, split_fragments
 
 # Between the parts of a heading path ("Manual: 2.2 Input files › 2.2.2 Notes"), and the
 # punctuation a heading line may end with.
@@ -43,7 +43,7 @@ class Quote:
         # Fragments are separate bullets or lines unless a Japanese sentence ended; a line
         # wrapped inside Japanese text goes on without a space.
         if self.text.endswith(("。", "！", "？")) or (
-            wrapped and _wide(self.text[-1]) and _wide(other.text[0])
+            wrapped and is_wide(self.text[-1]) and is_wide(other.text[0])
         ):
             return Quote(self.text + other.text, self.offsets + other.offsets)
         gap = (self.offsets[-1] + 1,)
@@ -116,12 +116,7 @@ def _wraps(text: str, end: int) -> bool:
     line = text[text.rfind("\n", 0, end) + 1 : end]
     if line.endswith(tuple(TERMINATORS)):
         return False
-    width = len(line) + sum(_wide(ch) for ch in line)
-    return width >= _WRAP_COLUMNS and not LIST_ITEM.match(text, end + after + 1)
-
-
-def _wide(char: str) -> bool:
-    return ord(char) >= 0x1100
+    return columns(line) >= _WRAP_COLUMNS and not LIST_ITEM.match(text, end + after + 1)
 
 
 def is_heading(text: str, heading_path: str) -> bool:

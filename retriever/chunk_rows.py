@@ -49,7 +49,7 @@ class ChunkRows(SqlStore):
                     select(ChunkRow.text)
                     .where(
                         ChunkRow.document_id.in_(list(document_ids)),
-                        func.lower(ChunkRow.text).contains(fragment.lower(), autoescape=True),
+                        ChunkRow.text.icontains(fragment, autoescape=True),
                     )
                     .limit(limit)
                 )

@@ -117,11 +117,20 @@ def list_marker_end(line: str) -> int:
     return len(line) - len(rest.lstrip(" \t\u3000"))
 
 
+def is_wide(char: str) -> bool:
+    """Does the character take two columns (CJK, kana, full-width forms)?"""
+    return ord(char) >= 0x1100
+
+
+def columns(text: str) -> int:
+    """How wide the text is laid out: wide characters count double."""
+    return len(text) + sum(1 for char in text if is_wide(char))
+
+
 def _is_long(text: str, start: int, end: int) -> bool:
-    if end - start >= _LONG_SENTENCE_COLUMNS:
-        return True
-    wide = sum(1 for char in text[start:end] if ord(char) >= 0x1100)
-    return end - start + wide >= _LONG_SENTENCE_COLUMNS
+    return (
+        end - start >= _LONG_SENTENCE_COLUMNS or columns(text[start:end]) >= _LONG_SENTENCE_COLUMNS
+    )
 
 
 def _latin_end(text: str, match: re.Match[str], start: int) -> bool:

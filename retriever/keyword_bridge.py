@@ -24,8 +24,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import lru_cache
 from itertools import pairwise
+from types import MappingProxyType
 from typing import Protocol
 
 from retriever.glossary import implied_concepts, same_concept
@@ -84,12 +86,17 @@ class KeywordBridge:
         self.weight = weight
         self.max_alternatives = max_alternatives
         self.glossary = glossary
+        # The dense query, BM25 and the extractive answerer each ask for a question's
+        # translations: computed once (the result is shared, so it is read-only).
+        self.translations = lru_cache(maxsize=1024)(self._translations)
 
-    def translations(self, query: str) -> dict[str, list[tuple[str, ...]]]:
+    def _translations(self, query: str) -> Mapping[str, tuple[tuple[str, ...], ...]]:
         """Candidate translations (as index terms) per own index term of ``query``."""
         if _JAPANESE.search(query):
-            return self._english_for_japanese(query)
-        return self._japanese_for_english(query)
+            found = self._english_for_japanese(query)
+        else:
+            found = self._japanese_for_english(query)
+        return MappingProxyType({word: tuple(alts) for word, alts in found.items()})
 
     def translated_query(self, query: str, per_word: int) -> str:
         """The query followed by up to `per_word` of each word's translations into the other

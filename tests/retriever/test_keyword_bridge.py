@@ -170,3 +170,10 @@ def test_the_dense_query_keeps_at_most_per_word_translations(bridge) -> None:
     assert one.startswith(question) and three.startswith(one.split()[0])
     assert len(one.split()) < len(three.split())
     assert bridge.translated_query("xyzzy?", 2) == "xyzzy?"  # nothing to translate
+
+
+def test_a_questions_translations_are_computed_once_and_read_only(bridge) -> None:
+    first = bridge.translations("共有メモリの既定の量は？")
+    assert bridge.translations("共有メモリの既定の量は？") is first
+    with pytest.raises(TypeError):
+        first["共有"] = ()  # type: ignore[index]

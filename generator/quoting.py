@@ -13,8 +13,13 @@ from text.sentences import LIST_ITEM, TERMINATORS, columns, is_wide, split_fragm
 _PATH_PARTS = re.compile(r"\s*(?:›|: )\s*")
 _TRAILING = " .。:："
 # A line at least this wide (CJK characters count double) that stops mid-sentence was wrapped
-# (PDF text, hard-wrapped plain text): its sentence goes on in the next line.
+# (PDF text, hard-wrapped plain text): its sentence goes on in the next line. A page set in
+# narrower columns (two-column layouts) wraps its lines at its own measure: most of its lines
+# are about as wide as its wrapped ones, and a wrapped line comes within _NEAR of them.
 _WRAP_COLUMNS = 60
+_MIN_WRAP_COLUMNS = 30
+_NEAR = 0.85
+_MEASURED_LINES = 8  # fewer lines say too little about a page's measure
 
 
 @dataclass(frozen=True)
@@ -67,10 +72,11 @@ def quotes(text: str, min_chars: int, max_chars: int, wrapped_lines: bool = Fals
     merged: list[Quote] = []
     carry: Quote | None = None
     wrapped = False
+    width = _wrap_width(text) if wrapped_lines else 0
     for start, end in split_fragments(text):
         piece = Quote(text[start:end], tuple(range(start, end)))
         piece = carry.join(piece, wrapped) if carry else piece
-        wrapped = wrapped_lines and _wraps(text, end) and piece.size < max_chars
+        wrapped = wrapped_lines and _wraps(text, end, width) and piece.size < max_chars
         if piece.size < min_chars or wrapped:
             carry = piece
             continue
@@ -106,7 +112,17 @@ def lines_wrapped_by_width(source: str) -> bool:
     return source.lower().endswith((".pdf", ".txt"))
 
 
-def _wraps(text: str, end: int) -> bool:
+def _wrap_width(text: str) -> int:
+    """How wide a line of this text must be to have been wrapped: _WRAP_COLUMNS, or less where
+    most lines are narrower (the upper quartile of line widths, less a margin)."""
+    widths = sorted(columns(line.strip()) for line in text.splitlines() if line.strip())
+    if len(widths) < _MEASURED_LINES:
+        return _WRAP_COLUMNS
+    measure = widths[(3 * len(widths)) // 4]
+    return max(_MIN_WRAP_COLUMNS, min(_WRAP_COLUMNS, round(_NEAR * measure)))
+
+
+def _wraps(text: str, end: int, width: int) -> bool:
     """Does the fragment ending at `end` end a wrapped line: a wide one, without a sentence
     end, followed by a line that starts no list item (not a blank line)?"""
     rest = text[end:]
@@ -116,7 +132,7 @@ def _wraps(text: str, end: int) -> bool:
     line = text[text.rfind("\n", 0, end) + 1 : end]
     if line.endswith(tuple(TERMINATORS)):
         return False
-    return columns(line) >= _WRAP_COLUMNS and not LIST_ITEM.match(text, end + after + 1)
+    return columns(line) >= width and not LIST_ITEM.match(text, end + after + 1)
 
 
 def is_heading(text: str, heading_path: str) -> bool:

@@ -69,6 +69,32 @@ def test_a_wide_line_that_stops_mid_sentence_goes_on_into_the_next() -> None:
     ]
 
 
+# A two-column page: every line is about 40 columns wide, well under a full page's 60.
+TWO_COLUMN_PAGE = (
+    "このクラスには三つのオプションがあり,そ\n"
+    "れぞれ次のように働きます。まず,draft\n"
+    "は図を枠だけにして組版を速くします。次\n"
+    "に final は図を実際に読み込みます。最後\n"
+    "に lua は,このクラスが動作するエンジ\n"
+    "ンを pTeX から LuaTeX に変更します。そ\n"
+    "れは出力の見た目には影響しません。\n"
+    "• 一つめの箇条書きの項目\n"
+    "• 二つめの箇条書きの項目\n"
+)
+
+
+def test_a_narrow_column_wraps_at_its_own_width() -> None:
+    pieces = [q.text for q in quotes(TWO_COLUMN_PAGE, 6, 240, wrapped_lines=True)]
+    joined = "に lua は,このクラスが動作するエンジンを pTeX から LuaTeX に変更します。"
+    assert joined in "".join(pieces)
+    assert not any("エンジ" in p and not p.endswith("。") for p in pieces)
+    # List items still stand alone.
+    assert pieces[-2:] == ["一つめの箇条書きの項目", "二つめの箇条書きの項目"]
+    # A few short lines say nothing of a page's width: they stay lines.
+    short = "StarCoder のコード生成モデルは\n80 以上の言語を学習した\n"
+    assert len(quotes(short, 6, 240, wrapped_lines=True)) == 2
+
+
 def test_lines_are_their_own_pieces_where_they_are_not_wrapped() -> None:
     # HTML, DOCX: a line is a paragraph, a table row or a line of code.
     pieces = [q.text for q in quotes(PDF_PAGE, 6, 240)]

@@ -10,6 +10,7 @@ that hold one, so it quotes the fact rather than the heading or the sentence nex
 import re
 from collections.abc import Sequence
 
+from text.defaults import asks_default, states_default
 from text.normalize import fold
 
 _EN_NUMBER_WORDS = (
@@ -115,18 +116,24 @@ _UNIT_BONUS = 0.15
 _SHAPE_BONUS = 0.3  # an identifier of the shape asked for
 _BESIDE_BONUS = 0.35  # one written next to the word for the thing asked
 _OTHER_BONUS = 0.1  # an identifier of another shape
+_DEFAULT_BONUS = 0.15  # a default stated, for a question asking for one (as a unit is)
 
 
 def answer_type_bonus(question: str, sentences: Sequence[str]) -> list[float]:
     """A bonus per sentence for holding the kind of fact the question asks for (0 when the
-    question asks for neither a quantity nor an identifier)."""
+    question asks for neither a quantity, an identifier nor a default). A question asking for
+    a default ("既定で何", "if I don't give -t") also favours the sentences that state one."""
     q = fold(question)
     if _is_quantity_question(q):
-        return _quantity_bonus(q, sentences)
-    kinds = asked_kinds(q)
-    if not kinds:
-        return [0.0] * len(sentences)
-    return [_identifier_bonus(q, kinds, s) for s in sentences]
+        bonus = _quantity_bonus(q, sentences)
+    elif kinds := asked_kinds(q):
+        bonus = [_identifier_bonus(q, kinds, s) for s in sentences]
+    else:
+        bonus = [0.0] * len(sentences)
+    if asks_default(q):
+        default = [_DEFAULT_BONUS if states_default(fold(s)) else 0.0 for s in sentences]
+        bonus = [b + d for b, d in zip(bonus, default, strict=True)]
+    return bonus
 
 
 def asked_kinds(question: str) -> list[str]:

@@ -10,24 +10,16 @@ Questions also imply a default without naming it ("何も指定しないと", "i
 
 from __future__ import annotations
 
-import re
+from text.defaults import DEFAULT_WORDS, implies_default
 
 _CONCEPTS: tuple[tuple[str, ...], ...] = (
-    ("既定", "既定値", "デフォルト", "初期値", "省略時", "default"),
+    DEFAULT_WORDS,
     ("有効", "有効化", "enable", "enabled"),
     ("無効", "無効化", "disable", "disabled"),
     ("引数", "argument"),
     ("書式", "形式", "フォーマット", "format"),
 )
 _BY_WORD = {word: concept for concept in _CONCEPTS for word in concept}
-
-# "何も指定しないと" / "指定しなかった場合" / "省略すると" / "if I don't give/specify/set".
-_IMPLIED_DEFAULT = re.compile(
-    r"(?:何も|特に)?(?:指定|設定)(?:し|せ)(?:ない|なかった|ず)|省略(?:する|した|時)"
-    r"|\b(?:don't|do not|didn't|doesn't|without) (?:give|giving|specify|specifying|set|setting"
-    r"|pass|passing|use|using)\b",
-    re.IGNORECASE,
-)
 
 
 def same_concept(word: str) -> list[str]:
@@ -38,4 +30,4 @@ def same_concept(word: str) -> list[str]:
 def implied_concepts(question: str) -> list[tuple[str, ...]]:
     """Concepts a question asks about without naming them: the default, when it asks what
     happens if nothing is given."""
-    return [_BY_WORD["default"]] if _IMPLIED_DEFAULT.search(question) else []
+    return [_BY_WORD["default"]] if implies_default(question) else []

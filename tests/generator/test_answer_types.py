@@ -185,3 +185,33 @@ def test_an_english_word_beside_the_thing_asked_is_no_name():
         ["Returned if the value results in an error.", "Not a valid reference (Err:524)"],
     )
     assert code > grammar == 0
+
+
+@pytest.mark.parametrize(
+    ("question", "states", "other"),
+    [
+        (  # asked by name, no identifier or quantity asked: the default alone decides
+            "convert-ly のログレベルは既定で何ですか？",
+            "取り得る値は PROGRESS (デフォルト), NONE, WARNING, ERROR です。",
+            "convert-ly --to=2.14.1 myfile.ly",
+        ),
+        (  # implied, over a Japanese manual stating it without the word
+            "If I don't give upmendex the -t option, which file does the log go to?",
+            "指定がない場合は入力ファイルの拡張子を.ilgとしたものに出力されます。",
+            "TeXの.log ファイルを参照することもできます。",
+        ),
+        (  # a quantity asked for as a default
+            "行送りを何も指定しなかった場合、行送りは和文文字サイズの何倍ですか？",
+            "デフォルトは jafontsize の 1.7 倍.",
+            "版面の幅は紙幅の 0.75 倍.",
+        ),
+    ],
+)
+def test_a_question_for_the_default_prefers_a_sentence_stating_one(question, states, other):
+    stated, not_stated = answer_type_bonus(question, [states, other])
+    assert stated > not_stated
+
+
+def test_a_default_stated_is_no_answer_to_another_question():
+    question = "upmendex の -t オプションは何を指定しますか？"
+    assert len(set(answer_type_bonus(question, ["既定は -t log", "-t log を指定する"]))) == 1

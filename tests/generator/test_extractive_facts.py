@@ -103,3 +103,18 @@ def test_a_second_sentence_offers_another_answer_not_the_same_name_again(extract
     question = "bxjsarticle を pdfLaTeX で使うとき、日本語の組版はどのパッケージが受け持ちますか？"
     answer = extractive.answer(question, [passage], max_sentences=2)
     assert "bxcjkjatype" in answer.text
+
+
+def test_a_question_for_the_default_quotes_the_sentence_stating_it(extractive):
+    # An option list as index tools' manuals write it; the question never says "default".
+    passage = Passage(
+        "-s sty sty ファイルをスタイルファイルと見なします。\n"
+        "-t log log ファイルをログファイルと見なします。\n"
+        "指定がない場合は最初の入力ファイルの拡張子を .ilg としたものに出力されます。\n"
+        "また、TeX の .log ファイルを参照することにより odd や even といった指定も可能です。",
+        "mkindex - 索引整形ツール",
+        None,
+        0.9,
+    )
+    question = "mkindex で -t オプションを指定しないと、ログはどのファイルに出力されますか？"
+    assert ".ilg" in top_sentence(extractive, question, [passage])

@@ -218,17 +218,30 @@ def _lexical_scores(
         # Slides put the subject in a heading line and the fact in the bullet under it
         # ("StarCoder [...]" / "...した15.5Bモデル"): half the score comes from the sentence
         # read together with the one before it in the same passage.
-        # A table's term is read with its description, the next line (not the row before).
+        # A table's term is read with its description, the next line (not the row before);
+        # a table row, with neither: the rows beside it are other records.
         window = set(c.feats)
+        before = candidates[i - 1] if i > 0 else None
         if with_context and _is_term(candidates, i):
             window |= candidates[i + 1].feats
-        elif with_context and i > 0 and candidates[i - 1].passage == c.passage:
-            window |= candidates[i - 1].feats
+        elif (
+            with_context
+            and before is not None
+            and before.passage == c.passage
+            and not (_is_row(c.text) and _is_row(before.text))
+        ):
+            window |= before.feats
         if with_context and _is_term(candidates, i):  # nothing without its description
             scores.append(share(frozenset(window), topic))
         else:
             scores.append(0.5 * share(c.feats, topic) + 0.5 * share(frozenset(window), topic))
     return scores
+
+
+def _is_row(text: str) -> bool:
+    """A table row as ingest writes one, cells joined by " | ". The row above it is another
+    record, not its context: its header is (in the passage title)."""
+    return " | " in text
 
 
 def _is_term(candidates: Sequence[_Candidate], i: int) -> bool:
@@ -241,6 +254,7 @@ def _is_term(candidates: Sequence[_Candidate], i: int) -> bool:
         and candidates[i + 1].passage == c.passage
         and sum(not ch.isspace() for ch in c.text) <= 24
         and not c.text.endswith(_TERMINALS_END)
+        and not _is_row(c.text)  # a row's description is in its own cells
         and holds_identifier(c.text)
         and any(ch.isalpha() for ch in c.text)  # not a row of figures
         and not holds_identifier(candidates[i + 1].text)

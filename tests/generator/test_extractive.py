@@ -255,3 +255,19 @@ def test_the_best_quote_is_the_strongest(answerer: ExtractiveAnswerer, question:
     answer = answerer.answer(question, EN)
     supports = [s.support for s in answer.sentences]
     assert max(supports) == 1.0 and all(0 < s <= 1.0 for s in supports)
+
+
+def test_a_table_row_is_read_alone_not_with_the_rows_beside_it() -> None:
+    # Each row is a record of its own, its header the passage title: "field size" must not
+    # borrow the next row's "columns per table" as a term borrows its description.
+    passage = Passage(
+        "field size | 1 GB |\n"
+        "columns per table of wide types | unlimited |\n"
+        "columns per table | 1,600 |",
+        "Appendix K. Limits › Item | Upper Limit | Comment",
+        None,
+        0.9,
+    )
+    answer = ExtractiveAnswerer().answer("How many columns can a table have?", [passage])
+    best = next(s.text for s in answer.sentences if s.support == 1.0)
+    assert best == "columns per table | 1,600 |"

@@ -30,6 +30,9 @@ SentenceScorer = Callable[[str, list[str]], list[float]]
 
 _TERMINALS_END = tuple("。！？.!?")
 _LEXICAL_BEST = 0.4  # the best lexical share, scaled (0.3-0.5 alike: docs/benchmarks.md)
+# Answer-type bonuses this close hold the same kind of fact: an identifier written beside the
+# word for the thing asked (0.35) is no more an answer than one of its shape elsewhere (0.3).
+_SAME_KIND = 0.1
 
 
 @dataclass(frozen=True)
@@ -278,7 +281,8 @@ def _continuation(
     """The candidates that come first for the second place. The sentence right after the best
     one, when it holds the kind of fact asked for and the best one lacks it ("size: ルビ文字の
     大きさ." / "既定値は 0.5.") or offers another one ("papersize は既定で有効" / "無効にするには
-    nopapersize を指定"); then, when the best one lacks it, those that hold it best."""
+    nopapersize を指定"); then, when the best one lacks it (its bonus a kind lower: a number
+    without the unit asked), those that hold it best."""
     nxt = top + 1
     first: list[int] = []
     if nxt < len(candidates) and candidates[nxt].passage == candidates[top].passage:
@@ -286,10 +290,10 @@ def _continuation(
         other = (
             asks_identifier(question) and answer_tokens(question, candidates[nxt].text) - offered
         )
-        if bonus[nxt] > bonus[top] or (bonus[nxt] > 0 and other):
+        if bonus[nxt] > bonus[top] + _SAME_KIND or (bonus[nxt] > 0 and other):
             first = [nxt]
     most = max(bonus)
-    if bonus[top] >= most or most <= 0:
+    if bonus[top] >= most - _SAME_KIND or most <= 0:
         return first
     return first + [i for i in order if bonus[i] == most]
 

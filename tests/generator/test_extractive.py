@@ -271,3 +271,20 @@ def test_a_table_row_is_read_alone_not_with_the_rows_beside_it() -> None:
     answer = ExtractiveAnswerer().answer("How many columns can a table have?", [passage])
     best = next(s.text for s in answer.sentences if s.support == 1.0)
     assert best == "columns per table | 1,600 |"
+
+
+def test_a_key_beside_the_word_key_is_no_better_answer_than_another_key() -> None:
+    # "左矢印キー" puts a key next to the word for the thing asked; the row about the table
+    # is the answer all the same, and the best row already holds a key.
+    shortcuts = Passage(
+        "Alt+Enter | Insert a new paragraph directly before or after a table.\n"
+        "The keys below move the cursor.\n"
+        "Ctrl+左矢印キー | insert mode の単語の始めにジャンプ",
+        "Shortcut Keys for Writer",
+        None,
+        0.9,
+    )
+    tables = Passage("Ctrl+F12 | Edit a table", "Shortcut Keys for Writer", None, 0.8)
+    question = "What is the keyboard shortcut to insert or edit a table?"
+    answer = ExtractiveAnswerer().answer(question, [shortcuts, tables])
+    assert "Ctrl+F12" in answer.text and "左矢印" not in answer.text

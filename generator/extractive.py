@@ -14,7 +14,7 @@ from generator.answer_types import (
 )
 from generator.language import abstention_message, detect_language
 from generator.question_names import entity_features, entity_focus, in_every_passage
-from generator.quoting import is_heading, lines_wrapped_by_width, quotes
+from generator.quoting import defines, is_heading, is_table_row, lines_wrapped_by_width, quotes
 from generator.records import Answer, CitedSentence, Passage, SourceSpan
 from generator.translated_terms import (
     TranslatedWord,
@@ -163,8 +163,10 @@ class ExtractiveAnswerer:
                 continue
             if any(_near_duplicate(candidates[i], candidates[j]) for j in chosen):
                 continue
-            # ... and offer another answer than the first, not the same name again.
-            if bonus[i] > 0 and answer_tokens(question, candidates[i].text) <= offered:
+            # ... and offer another answer than the first, not the same name again, unless it
+            # defines that name ("-g 日本語の頭文字の区切りを…" after "オプション '-g' に従う").
+            tokens = answer_tokens(question, candidates[i].text)
+            if bonus[i] > 0 and tokens <= offered and not defines(candidates[i].text, tokens):
                 continue
             chosen.append(i)
         top = totals[order[0]]
@@ -231,7 +233,7 @@ def _lexical_scores(
             with_context
             and before is not None
             and before.passage == c.passage
-            and not (_is_row(c.text) and _is_row(before.text))
+            and not (is_table_row(c.text) and is_table_row(before.text))
         ):
             window |= before.feats
         if with_context and _is_term(candidates, i):  # nothing without its description
@@ -239,12 +241,6 @@ def _lexical_scores(
         else:
             scores.append(0.5 * share(c.feats, topic) + 0.5 * share(frozenset(window), topic))
     return scores
-
-
-def _is_row(text: str) -> bool:
-    """A table row as ingest writes one, cells joined by " | ". The row above it is another
-    record, not its context: its header is (in the passage title)."""
-    return " | " in text
 
 
 def _is_term(candidates: Sequence[_Candidate], i: int) -> bool:
@@ -257,7 +253,7 @@ def _is_term(candidates: Sequence[_Candidate], i: int) -> bool:
         and candidates[i + 1].passage == c.passage
         and sum(not ch.isspace() for ch in c.text) <= 24
         and not c.text.endswith(_TERMINALS_END)
-        and not _is_row(c.text)  # a row's description is in its own cells
+        and not is_table_row(c.text)  # a row's description is in its own cells
         and holds_identifier(c.text)
         and any(ch.isalpha() for ch in c.text)  # not a row of figures
         and not holds_identifier(candidates[i + 1].text)

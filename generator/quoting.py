@@ -1,4 +1,5 @@
-"""What an extractive answer quotes: a passage's sentences, short ones merged, long ones cut."""
+"""What an extractive answer quotes: a passage's sentences, short ones merged, long ones cut;
+and what a quote is: a heading, a table row, a name's definition."""
 
 from __future__ import annotations
 
@@ -142,3 +143,16 @@ def is_heading(text: str, heading_path: str) -> bool:
     return bool(line) and any(
         fold(part).strip(_TRAILING) == line for part in _PATH_PARTS.split(heading_path)
     )
+
+
+def is_table_row(text: str) -> bool:
+    """A table row as ingest writes one, cells joined by " | ". The row above it is another
+    record, not its context: its header is (in the passage title)."""
+    return " | " in text
+
+
+def defines(text: str, names: set[str]) -> bool:
+    """Does the text open with one of the (folded) names, as an option list or a glossary
+    entry defines one ("-g 日本語の頭文字の区切りを…", "shared_buffers (integer)")?"""
+    opening = fold(text).lstrip(" `「『‘“(（")
+    return any(opening.startswith(name) for name in names)

@@ -288,3 +288,22 @@ def test_a_key_beside_the_word_key_is_no_better_answer_than_another_key() -> Non
     question = "What is the keyboard shortcut to insert or edit a table?"
     answer = ExtractiveAnswerer().answer(question, [shortcuts, tables])
     assert "Ctrl+F12" in answer.text and "左矢印" not in answer.text
+
+
+def test_a_second_sentence_may_name_the_same_option_when_it_defines_it() -> None:
+    settings = Passage(
+        "letter_head <数値>\n"
+        "日本語の見出しを行ごとに区切るかは letter_head とコマンドラインオプション '-g' に従う。",
+        "mkindex › スタイルファイル",
+        None,
+        0.9,
+    )
+    options = Passage(
+        "-g 日本語の見出しを頭文字の行で区切ります。\n-f 未対応の文字も出力します。",
+        "mkindex › オプション",
+        None,
+        0.8,
+    )
+    question = "mkindex で日本語の見出しを行ごとに区切るにはどのオプションを使いますか？"
+    answer = ExtractiveAnswerer().answer(question, [settings, options])
+    assert "-g 日本語の見出しを頭文字の行で区切ります。" in answer.text

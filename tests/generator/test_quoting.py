@@ -2,7 +2,7 @@
 
 import pytest
 
-from generator.quoting import is_heading, lines_wrapped_by_width, quotes
+from generator.quoting import defines, is_heading, is_table_row, lines_wrapped_by_width, quotes
 
 pytestmark = pytest.mark.unit
 
@@ -114,3 +114,21 @@ def test_lines_are_their_own_pieces_where_they_are_not_wrapped() -> None:
 )
 def test_which_files_are_laid_out_by_width(source: str, wrapped: bool) -> None:
     assert lines_wrapped_by_width(source) is wrapped
+
+
+@pytest.mark.parametrize(
+    ("text", "defined"),
+    [
+        ('-g 日本語の頭文字の区切りを "あかさた・・・わ" にします。', True),
+        ("shared_buffers (integer)", True),
+        ("‘--output’ オプションで出力先を指定します。", True),
+        ("デフォルトでは、letter_head とコマンドラインオプション '-g' の設定に従う。", False),
+    ],
+)
+def test_a_definition_opens_with_the_name_it_defines(text: str, defined: bool) -> None:
+    assert defines(text, {"-g", "shared_buffers", "--output"}) is defined
+
+
+def test_a_table_row_has_cells() -> None:
+    assert is_table_row("columns per table | 1,600 |")
+    assert not is_table_row("a|b without spaced cells")

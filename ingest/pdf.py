@@ -8,6 +8,7 @@ from pypdf import PasswordType, PdfReader
 
 from ingest.errors import FileTooLargeError, LoadError
 from ingest.ocr import NO_OCR, PageOcr
+from ingest.page_furniture import drop_running_lines
 from ingest.pdf_content import ContentMeter
 from ingest.pdf_ocr import OcrPages, ocr_pages
 from ingest.pdf_outline import read_outline
@@ -72,6 +73,7 @@ def read_pdf(data: bytes, max_chars: int, ocr: PageOcr = NO_OCR) -> PdfText:
     (a font without a correct Unicode map extracts as mojibake), is read by ``ocr``; a readable
     text layer is kept. A page OCR cannot read is kept empty so that the page numbers of the
     others stay right, with a warning naming it; a warning also counts the pages OCR read.
+    Running headers and footers are dropped (ingest/page_furniture.py).
     Raises LoadError for non-PDF content, truncated, corrupt and encrypted PDFs and PDFs with
     no readable page (the reason says why OCR could not help); FileTooLargeError as soon as the
     text passes ``max_chars`` (compressed page content can expand far beyond the file's size).
@@ -147,6 +149,8 @@ def read_pdf(data: bytes, max_chars: int, ocr: PageOcr = NO_OCR) -> PdfText:
             skipped[number] = why
     for number in skipped:
         pages[number - 1] = ""
+    printed = pages
+    pages = drop_running_lines(pages)
     if sum(len(page) for page in pages) > max_chars:
         raise FileTooLargeError(
             f"PDF refused: its text is over the limit of {max_chars:,} characters"
@@ -158,7 +162,7 @@ def read_pdf(data: bytes, max_chars: int, ocr: PageOcr = NO_OCR) -> PdfText:
         warnings.insert(0, f"pages without usable text were not read by OCR: {read.unavailable}")
     if read.texts:
         warnings.insert(0, f"OCR read {_count(len(read.texts))} in {read.seconds:.0f} s")
-    title = _title(reader) or _first_line(pages)
+    title = _title(reader) or _first_line(printed)
     return PdfText(title, pages, tuple(warnings), tuple(read_outline(reader)))
 
 

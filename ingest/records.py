@@ -14,8 +14,9 @@ from retriever.records import NewDocument
 #   bounds, no HTML navigation, unreadable PDF pages skipped, spaced identifiers repaired.
 #   3: PDF pages without a usable text layer read by OCR; HTML table rows on one line; a
 #   table's header row in the context of its chunks. 4: a plain text's title (the context of
-#   its chunks) from its first line when that reads as a title.
-TEXT_VERSION = 4
+#   its chunks) from its first line when that reads as a title. 5: a PDF's running headers and
+#   footers dropped.
+TEXT_VERSION = 5
 
 
 class IngestInterrupted(Exception):

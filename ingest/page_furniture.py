@@ -3,8 +3,9 @@
 "Debian Edu Bookworm マニュアル 74 / 95", "The jpneduenumerate package Yukoh KUSAKABE", a bare
 "3/10": printed on every page, they land in every chunk and, holding numbers, in answers to
 "how many" questions. A line counts as running when, its page number aside, it is among the
-first or last lines of at least half the pages (and of at least three); it is dropped there and
-nowhere else, so a heading or sentence that happens to match it mid-page stays.
+first or last lines of at least half the pages (and of at least three); it is dropped there,
+but where it first appears, and nowhere else: a heading or sentence that happens to match it
+mid-page stays, and a document keeps one copy of what it repeats.
 """
 
 import re
@@ -35,8 +36,14 @@ def drop_running_lines(pages: list[str]) -> list[str]:
     if not running:
         return list(pages)
     out = []
+    kept_once: set[str] = set()  # each running line stays where it first appears
     for page, lines in zip(pages, edges, strict=True):
-        drop = {index for index, line in lines if _key(line) in running}
+        drop = set()
+        for index, line in lines:
+            key = _key(line)
+            if key in running and key in kept_once:
+                drop.add(index)
+            kept_once.add(key)
         kept = [line for index, line in enumerate(page.split("\n")) if index not in drop]
         out.append("\n".join(kept))
     return out

@@ -1,6 +1,7 @@
 """Running headers and footers are dropped from PDF pages; everything else stays."""
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -29,8 +30,9 @@ def page_text(number: int) -> list[str]:
 def test_a_header_and_a_numbered_footer_on_every_page_are_dropped() -> None:
     pages = [manual_page(n, page_text(n)) for n in range(1, 6)]
     kept = drop_running_lines(pages)
-    assert kept[0] == "\n".join(page_text(1))
-    assert all("ユーザーマニュアル" not in page and "/ 12" not in page for page in kept)
+    assert kept[0] == pages[0]  # one copy stays, where it first appears
+    assert kept[1] == "\n".join(page_text(2))
+    assert all("ユーザーマニュアル" not in page and "/ 12" not in page for page in kept[1:])
 
 
 @pytest.mark.unit
@@ -49,9 +51,9 @@ def test_short_files_short_pages_and_empty_pages_are_left_alone() -> None:
     # A form: every page the same few lines, all of them edges. Nothing is lost.
     form = [manual_page(n, ["氏名:", "住所:"]) for n in range(1, 6)]
     assert drop_running_lines(form) == form
-    pages = [manual_page(n, page_text(n)) for n in range(1, 5)] + [""]
+    pages = [""] + [manual_page(n, page_text(n)) for n in range(1, 5)]
     kept = drop_running_lines(pages)
-    assert len(kept) == 5 and kept[4] == "" and kept[0] == "\n".join(page_text(1))
+    assert len(kept) == 5 and kept[0] == "" and kept[2] == "\n".join(page_text(2))
 
 
 @pytest.mark.unit
@@ -62,7 +64,7 @@ def test_a_real_pdf_loses_its_running_lines_and_keeps_its_title() -> None:
     ]
     doc = load_bytes(make_pdf(pages), "manual.pdf", LIMITS)
     assert doc.title == "Quill Q7 User Manual"  # the first line, as before
-    assert all("User Manual" not in page for page in doc.pages)
+    assert ["User Manual" in page for page in doc.pages] == [True, False, False, False]
     assert "Chapter 2: text of page 2." in doc.pages[1]
     assert not any(line.strip() == "2" for line in doc.pages[1].splitlines())
 
@@ -78,7 +80,7 @@ def test_the_dev_corpus_footer_is_dropped() -> None:
             pytest.fail(reason)
         pytest.skip(reason)
     doc = load_bytes(Path(path).read_bytes(), path.name, LIMITS)
-    lines = "\n".join(doc.pages).splitlines()
-    assert "The jpneduenumerate package Yukoh KUSAKABE" not in lines
-    assert not any(line.strip() in ("3/10", "7/10") for line in lines)
+    lines = [line.strip() for line in "\n".join(doc.pages).splitlines()]
+    assert lines.count("The jpneduenumerate package Yukoh KUSAKABE") == 1  # of ten
+    assert len([line for line in lines if re.fullmatch(r"\d+/10", line)]) == 1
     assert any("LuaTEX" in line for line in lines)

@@ -16,11 +16,8 @@ _MIN_PAGES = 3  # a line on fewer pages than this is no running line, however sh
 _SHARE = 0.5  # ... nor one on fewer than this share of the pages with text
 # A page number at either end of a line ("74 / 95", "Page 3 of 10", "- 12 -"); numbers
 # inside a line are its text.
-_PAGE_NUMBER = re.compile(
-    r"^[-–—\s]*(?:page\s+)?\d{1,4}(?:\s*(?:/|of)\s*\d{1,4})?(?=\s|$)"
-    r"|(?<=\s)(?:page\s+)?\d{1,4}(?:\s*(?:/|of)\s*\d{1,4})?[-–—\s]*$",
-    re.IGNORECASE,
-)
+_NUMBER = r"(?:page\s+)?\d{1,4}(?:\s*(?:/|of)\s*\d{1,4})?"
+_PAGE_NUMBER = re.compile(rf"^[-–—\s]*{_NUMBER}(?=\s|$)|(?<=\s){_NUMBER}[-–—\s]*$", re.IGNORECASE)
 
 
 def drop_running_lines(pages: list[str]) -> list[str]:
@@ -28,19 +25,18 @@ def drop_running_lines(pages: list[str]) -> list[str]:
     stays empty) and every other line is kept as it was. Only pages with more lines than their
     edges hold take part: a short page is all edges, and a document whose pages repeat one
     short text (a form, a label sheet) keeps it."""
-    edges = [_edge_lines(page) for page in pages]
-    voting = sum(1 for lines in edges if lines)
+    edges = [_edge_keys(page) for page in pages]
+    voting = sum(1 for keys in edges if keys)
     needed = max(_MIN_PAGES, _SHARE * voting)
-    seen = Counter(key for lines in edges for key in {_key(line) for _, line in lines})
+    seen = Counter(key for keys in edges for key in {key for _, key in keys})
     running = {key for key, count in seen.items() if count >= needed}
     if not running:
         return list(pages)
     out = []
     kept_once: set[str] = set()  # each running line stays where it first appears
-    for page, lines in zip(pages, edges, strict=True):
+    for page, keys in zip(pages, edges, strict=True):
         drop = set()
-        for index, line in lines:
-            key = _key(line)
+        for index, key in keys:
             if key in running and key in kept_once:
                 drop.add(index)
             kept_once.add(key)
@@ -49,13 +45,13 @@ def drop_running_lines(pages: list[str]) -> list[str]:
     return out
 
 
-def _edge_lines(page: str) -> list[tuple[int, str]]:
-    """(index, line) of the first and last non-blank lines of a page; none for a page with no
+def _edge_keys(page: str) -> list[tuple[int, str]]:
+    """(index, key) of the first and last non-blank lines of a page; none for a page with no
     line between its edges."""
     lines = [(i, line) for i, line in enumerate(page.split("\n")) if line.strip()]
     if len(lines) <= 2 * _EDGE_LINES:
         return []
-    return lines[:_EDGE_LINES] + lines[-_EDGE_LINES:]
+    return [(i, _key(line)) for i, line in lines[:_EDGE_LINES] + lines[-_EDGE_LINES:]]
 
 
 def _key(line: str) -> str:

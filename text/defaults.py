@@ -18,7 +18,11 @@ _IMPLIED = re.compile(
     r"|pass|passing|use|using)\b",
     re.IGNORECASE,
 )
-_NAMED = re.compile(r"既定|デフォルト|初期値|省略時|\bdefaults?\b", re.IGNORECASE)
+# A default named in either language ("既定値は…", "The defaults are…").
+_NAMED = re.compile(
+    "|".join(rf"\b{w}s?\b" if w.isascii() else re.escape(w) for w in DEFAULT_WORDS),
+    re.IGNORECASE,
+)
 # "指定がない場合は…", "設定しなければ…": a manual stating what happens when nothing is given.
 _WHEN_NOT_GIVEN = re.compile(r"(?:指定|設定)(?:が|の)?(?:ない|なければ|しない|しなければ|されない)")
 

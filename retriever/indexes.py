@@ -76,14 +76,18 @@ class DerivedIndexes:
         tokenize: Callable[[str], list[str]],
         vector_stores: VectorStores,
         poll_interval: float,
+        tokenizer_name: str = "",
     ) -> None:
         """`vector_stores` makes dense stores (FaissIndex, say) of dimension `dim`;
-        `poll_interval` is how long (seconds) a search reuses the last look at the log."""
+        `poll_interval` is how long (seconds) a search reuses the last look at the log;
+        `tokenizer_name` names `tokenize`'s rules: a snapshot made under other rules is
+        rebuilt from SQL on open."""
         self.corpus = corpus
         self.directory = directory
         self.dim = dim
         self.model_name = model_name
         self.tokenize = tokenize
+        self.tokenizer_name = tokenizer_name
         self.vector_stores = vector_stores
         self.poll_interval = poll_interval
         self.dense = vector_stores.new(0)
@@ -142,6 +146,7 @@ class DerivedIndexes:
             "corpus_id": self.corpus.get_meta(CORPUS_ID_KEY),
             "model": self.model_name,
             "dim": self.dim,
+            "tokenizer": self.tokenizer_name,
         }
 
     def rebuild(self) -> int:

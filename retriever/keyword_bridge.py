@@ -37,17 +37,12 @@ from retriever.tokenizer import JapaneseTokenizer, latin_terms
 # Kana and CJK ideographs: a question holding any is read as Japanese.
 _JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff]")
 _WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
-# Words of English questions that are asked with, not about; the tokenizer keeps them.
+# Words of English questions that are asked with, not about, which the tokenizer keeps as
+# terms (its stopwords, "what", "does" and the like, have no terms to translate).
 _QUESTION_WORDS = frozenset(
-    {"what", "which", "who", "whom", "whose", "when", "where", "why", "how", "does", "do"}
-    | {"did", "can", "could", "would", "should", "will", "shall", "may", "might", "must"}
-    | {"not", "no", "i", "me", "my", "you", "your", "we", "our", "they", "them", "their"}
-    | {"there", "here", "if", "than", "then", "so", "such", "into", "about", "any", "some"}
-    | {"many", "much", "don't", "doesn't", "there's", "what's", "give", "go", "get"}
+    {"not", "no", "here", "such", "about", "any", "some", "give", "go", "get"}
+    | {"don't", "doesn't", "there's", "what's"}
 )
-
-# Question words (何分 "how many minutes", 幾つ): their glosses are "some", "any", "please".
-_INTERROGATIVE = ("何", "幾")
 
 
 class BilingualDictionary(Protocol):
@@ -152,7 +147,7 @@ class KeywordBridge:
     def _english_for_japanese(self, query: str) -> dict[str, list[tuple[str, ...]]]:
         out: dict[str, list[tuple[str, ...]]] = {}
         for term, origin in self.tokenizer.content_words(query):
-            if term in out or term.startswith(_INTERROGATIVE):
+            if term in out:
                 continue
             glosses = [origin] if origin else []
             glosses.extend(self.dictionary.english(term))

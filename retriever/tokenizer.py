@@ -27,13 +27,30 @@ _LATIN_ONLY = re.compile(rf"[{_LATIN}]+")
 _JOINERS = re.compile(r"[_\-]")
 
 # Function words that carry little meaning in English queries and documents; dropping them
-# also keeps the longest postings lists out of every English query.
+# also keeps the longest postings lists out of every English query. Question words,
+# auxiliaries and pronouns are among them: in a mostly Japanese collection "what" and "does"
+# are rare, so a question's "what" scored like a keyword. Single letters stay ("-t", "-s").
 _EN_STOPWORDS = frozenset(
     {"a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "has", "have", "in", "is"}
     | {"it", "its", "of", "on", "or", "that", "the", "this", "to", "was", "were", "which", "with"}
+    | {"what", "how", "when", "where", "who", "whom", "whose", "why", "much", "many", "very"}
+    | {"do", "does", "did", "can", "could", "would", "should", "will", "shall", "may", "might"}
+    | {"must", "been", "being", "am", "i", "me", "my", "you", "your", "we", "our", "they"}
+    | {"them", "their", "he", "him", "his", "she", "her", "if", "than", "then", "so", "there"}
+    | {"these", "those", "into", "don", "doesn", "isn", "aren", "didn", "won"}
 )
-# Formal nouns (lemma form) that appear in nearly every Japanese sentence: こと, もの, ため.
-_JA_STOP_LEMMAS = frozenset({"事", "物", "為"})
+# Formal nouns (lemma form) that appear in nearly every Japanese sentence: こと, もの, ため;
+# the question numerals 何 / 幾 (いく), いくら, いくつ, the bare counter つ and さ, which makes
+# nouns of adjectives (長さ, 大きさ: the adjective stays a term). The numerals are
+# in every question that asks how many and in almost no passage, so they scored as a rare
+# word shared with FAQ headings ("これは何?") rather than with the answer.
+_JA_STOP_LEMMAS = frozenset({"事", "物", "為", "何", "幾", "幾ら", "幾つ", "つ", "さ"})
+# Formal nouns written in kana, as grammar ("入力するとき", "使うところ"); 時 and 所 in kanji
+# stay words (実行時, 省略時).
+_JA_STOP_KANA = frozenset({"とき", "ところ", "わけ", "はず", "ほう", "まま"})
+# Bumped when index terms change: the keyword index is then rebuilt from SQL on open (1: the
+# rules before this number was recorded).
+TOKENIZER_VERSION = 2
 
 # Parts of speech (unidic pos1) kept as content words; everything else (助詞, 助動詞,
 # 補助記号, 空白, 代名詞, 連体詞, 接続詞, 感動詞, 副詞) is dropped.
@@ -49,6 +66,8 @@ _KEEP_SUFFIX_POS2 = frozenset({"名詞的", "形状詞的"})
 _CONTENT_POS1 = frozenset({"名詞", "動詞", "形容詞", "形状詞"})
 _NOT_CONTENT_POS2 = frozenset({"数詞"}) | _DROP_POS2
 _ORIGIN = re.compile(r"[a-z][a-z .'-]*")
+# "How many <unit>" read as one noun: 何 and a kanji or katakana unit (何分 "how many minutes").
+_QUESTION_COUNTER = re.compile(r"何[\u3400-\u9fffァ-ヶー]+")
 
 
 def latin_terms(text: str) -> list[str]:
@@ -176,11 +195,15 @@ def _japanese_term(surface: str, feature_raw: str) -> str | None:
         return None
     if pos1 == "接尾辞" and pos2 not in _KEEP_SUFFIX_POS2:
         return None
+    if surface in _JA_STOP_KANA:
+        return None
     if pos1 == "記号" and not surface.isalnum():
         return None  # keep letters such as α, drop → ※ and friends
     lemma = fields[7] if len(fields) > 7 and fields[7] not in ("", "*") else ""
     # unidic lemmas of loanwords carry their origin ("モデル-model"); unknown words have none.
     term = lemma.split("-", 1)[0] if lemma and not lemma.startswith("-") else surface
+    if pos1 == "名詞" and _QUESTION_COUNTER.fullmatch(term):
+        term = term[1:]  # 何分, 何人, 何語 as one word: the unit asked for is the content
     if term in _JA_STOP_LEMMAS:
         return None
     return term.lower()

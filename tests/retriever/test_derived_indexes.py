@@ -94,10 +94,34 @@ def open_indexes(
     directory: Path,
     vector_stores: VectorStores,
     tokenize: Callable[[str], list[str]] = str.split,
+    tokenizer_name: str = "split",
 ) -> DerivedIndexes:
     return DerivedIndexes(
-        corpus, directory, DIM, "test-model", tokenize, vector_stores, poll_interval=60.0
+        corpus,
+        directory,
+        DIM,
+        "test-model",
+        tokenize,
+        vector_stores,
+        poll_interval=60.0,
+        tokenizer_name=tokenizer_name,
     ).open()
+
+
+def test_a_snapshot_made_under_other_tokenizer_rules_is_rebuilt(tmp_path):
+    """Upgrading the tokenizer needs no command: terms indexed under the old rules would
+    never meet a question tokenized under the new ones."""
+    corpus = Corpus(migrate(f"sqlite:///{tmp_path / 'kotae.db'}"))
+    store(corpus, "a.txt", ["Alpha beta"], seed=1)
+    open_indexes(corpus, tmp_path / "index", STORES["faiss"]).save()
+
+    def lower(text: str) -> list[str]:
+        return text.lower().split()
+
+    same_name = open_indexes(corpus, tmp_path / "index", STORES["faiss"], lower, "split")
+    assert same_name.keyword_search("alpha", 5, None) == []  # the snapshot was trusted
+    renamed = open_indexes(corpus, tmp_path / "index", STORES["faiss"], lower, "lower")
+    assert len(renamed.keyword_search("alpha", 5, None)) == 1
 
 
 @pytest.mark.parametrize("store_name", sorted(STORES))

@@ -47,6 +47,24 @@ def test_english_is_lower_cased_without_stopwords(tok: JapaneseTokenizer) -> Non
     assert tok("Models and queries") == ["model", "query"]
 
 
+def test_question_words_are_not_terms(tok: JapaneseTokenizer) -> None:
+    # A question's 何 / いくつ / what is in no answer: as a rare term it matched FAQ headings
+    # ("これは何?") instead.
+    assert tok("上限はいくつですか") == ["上限"]
+    assert tok("これは何?") == []
+    assert tok("What is the default, and how does it work?") == ["default", "work"]
+    # 何 + a unit asks for that unit: the unit stays, on both sides.
+    assert tok("既定では何分ですか") == ["既定", "分"]
+    assert tok("何倍になりますか") == ["倍"]
+    assert "分" in tok("既定値は5分です")
+    # Kana formal nouns and the さ of 長さ are grammar; 時 in kanji stays (実行時).
+    assert tok("長さがそろいません") == ["長い", "揃う"]
+    assert tok("入力するときの既定") == ["入力", "既定"]
+    assert tok("実行時の既定") == ["実行", "時", "既定"]
+    # Single letters stay: they name options ("-t", "-s").
+    assert tok("the -t option") == ["t", "option"]
+
+
 def test_model_names_stay_whole_and_match_their_spellings(tok: JapaneseTokenizer) -> None:
     assert tok("GPT-4は175Bのモデル") == ["gpt-4", "gpt4", "175b", "モデル"]
     assert "15.5b" in tok("StarCoder 15.5B")

@@ -36,7 +36,7 @@ from retriever.keyword_bridge import KeywordBridge
 from retriever.reranker import CrossEncoderReranker
 from retriever.search import HybridRetriever
 from retriever.sentence_similarity import SentenceSimilarity
-from retriever.tokenizer import TOKENIZER_VERSION, JapaneseTokenizer
+from retriever.tokenizer import JapaneseTokenizer
 from retriever.vector_stores import SizedStores
 
 T = TypeVar("T")
@@ -146,7 +146,7 @@ class Kotae:
             self.tokenizer.tokenize,
             vector_stores=stores,
             poll_interval=self.settings.index_poll_interval,
-            tokenizer_name=f"fugashi-unidic-lite:{TOKENIZER_VERSION}",
+            tokenizer_name=self.tokenizer.name,
         ).open()
 
     @part

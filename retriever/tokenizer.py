@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
+from importlib.metadata import version
 
 import fugashi
 import unidic_lite
@@ -48,9 +49,10 @@ _JA_STOP_LEMMAS = frozenset({"事", "物", "為", "何", "幾", "幾ら", "幾�
 # Formal nouns written in kana, as grammar ("入力するとき", "使うところ"); 時 and 所 in kanji
 # stay words (実行時, 省略時).
 _JA_STOP_KANA = frozenset({"とき", "ところ", "わけ", "はず", "ほう", "まま"})
-# Bumped when index terms change: the keyword index is then rebuilt from SQL on open (1: the
-# rules before this number was recorded).
-TOKENIZER_VERSION = 2
+# Bumped when the rules here change which words are terms (1: before it was recorded). With the
+# dictionary it names the terms (JapaneseTokenizer.name): a keyword index built under another
+# name is rebuilt from SQL when opened.
+_RULES_VERSION = 2
 
 # Parts of speech (unidic pos1) kept as content words; everything else (助詞, 助動詞,
 # 補助記号, 空白, 代名詞, 連体詞, 接続詞, 感動詞, 副詞) is dropped.
@@ -118,11 +120,14 @@ class JapaneseTokenizer:
     パラメータ/パラメーター -> パラメーター), unknown words by surface. unidic's short
     units index 大規模言語モデル as 大 / 規模 / 言語 / モデル, so 言語モデル finds it.
     Latin/number text is handled by :func:`latin_terms`, not by MeCab, because unidic
-    splits "GPT-4" into GPT / - / 4 and "15.5B" into 15 / . / 5 / B.
+    splits "GPT-4" into GPT / - / 4 and "15.5B" into 15 / . / 5 / B. ``name`` names the terms
+    it makes (dictionary and rules), for indexes that must be rebuilt when they change.
     """
 
     def __init__(self, dicdir: str | None = None) -> None:
         self._args = "-r /dev/null -d " + (dicdir or unidic_lite.DICDIR)
+        dictionary = dicdir or f"unidic-lite-{version('unidic-lite')}"
+        self.name = f"{dictionary}:rules-{_RULES_VERSION}"
         self._local = threading.local()
         self._tagger()  # fail fast on a broken dictionary
 

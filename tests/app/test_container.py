@@ -41,6 +41,8 @@ def test_retrieval_settings_reach_the_retriever_and_the_services(tmp_path, model
         assert retriever.keyword_bridge is not None
         assert retriever.keyword_bridge is kotae.keyword_bridge
         assert kotae.indexes.poll_interval == 2.5
+        # A tokenizer upgrade rebuilds the keyword index (tests/retriever/test_derived_indexes)
+        assert kotae.indexes.tokenizer_name == kotae.tokenizer.name
         assert kotae.searching.default_k == 4 and kotae.asking.default_k == 3
         assert kotae.searching.search("灯台の高さ") == []  # an empty corpus, through the reranker
     finally:

@@ -60,7 +60,9 @@ def chromium_path() -> str:
     return found
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: Playwright's sync API keeps an event loop running in this thread
+# while it is open, and tests elsewhere call asyncio.run(), which then fails if they run after.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     sync_api = require_playwright()
     executable = chromium_path()

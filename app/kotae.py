@@ -212,6 +212,7 @@ class Kotae:
             support_threshold=s.support_threshold,
             max_answer_tokens=s.generator_max_tokens,
             document_texts=self.corpus.texts_containing,
+            search_terms=self.tokenizer.tokenize,
         )
 
     @part

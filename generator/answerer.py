@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import replace
 
 from generator.citations import SentenceRelease, SupportScorer, parse_citations, verify
@@ -62,7 +62,10 @@ class Answerer:
         support_scorer: SupportScorer | None = None,
         fallback_when_unsupported: bool = False,
         document_texts: DocumentTexts | None = None,
+        search_terms: Callable[[str], Sequence[str]] | None = None,
     ) -> None:
+        """`search_terms` gives a question's search terms (the keyword index's tokenizer): a
+        question with none, asked outside a conversation, is abstained on."""
         self.generator = generator
         self.extractive = extractive
         self.min_score = min_score
@@ -74,6 +77,7 @@ class Answerer:
         self.fallback_when_unsupported = fallback_when_unsupported
         # Where a name the question gives may be, outside the passages (abstention).
         self.document_texts = document_texts
+        self.search_terms = search_terms
 
     @property
     def mode(self) -> str:
@@ -85,7 +89,7 @@ class Answerer:
     ) -> Answer:
         """Answer ``question`` from ``passages`` (rank order; passage n is passages[n-1])."""
         language = detect_language(question)
-        settled = await off_loop(self._without_generator, question, passages, language)
+        settled = await off_loop(self._without_generator, question, passages, language, history)
         if settled is not None:
             return settled
         assert self.generator is not None  # _without_generator answers when there is none
@@ -108,7 +112,7 @@ class Answerer:
         Nothing here runs blocking work on the event loop.
         """
         language = detect_language(question)
-        settled = await off_loop(self._without_generator, question, passages, language)
+        settled = await off_loop(self._without_generator, question, passages, language, history)
         if settled is not None:
             yield settled.text
             yield settled
@@ -179,13 +183,19 @@ class Answerer:
     def _abstained(self, language: str) -> Answer:
         return Answer(abstention_message(language), (), (), True, self.mode, language)
 
+    def _asks_nothing(self, question: str, history: History) -> bool:
+        """No word of the question is a search term ("何ですか?", "What is it?", "??"): outside a
+        conversation, which could say what "it" is, it asks nothing the documents can answer,
+        and the passages retrieved for it are noise."""
+        return not history and self.search_terms is not None and not self.search_terms(question)
+
     def _without_generator(
-        self, question: str, passages: Sequence[Passage], language: str
+        self, question: str, passages: Sequence[Passage], language: str, history: History = ()
     ) -> Answer | None:
         """The answer that needs no generation: abstention on weak evidence, else the extractive
         answer when there is no generator; None when the generator should answer. Blocking
         (extraction embeds every candidate sentence, ~0.1-1 s of CPU): call it in a thread."""
-        if self._too_weak(question, passages):
+        if self._asks_nothing(question, history) or self._too_weak(question, passages):
             return self._abstained(language)
         if self.generator is None:
             return self.extractive.answer(question, passages)

@@ -67,6 +67,19 @@ def test_eval_is_a_ci_gate(seeded):
     assert failing.returncode == 1 and "below --min-recall" in failing.stderr
 
 
+def test_a_question_about_nothing_is_not_answered(seeded):
+    """On the seed decks "何ですか？" retrieved passages as similar as a real question's (the
+    dense scores of short questions are bunched), and the answer quoted a slide footer."""
+    for question in ("何ですか？", "??", "What is it?"):
+        result = kotae(seeded, "ask", question, "--json")
+        assert result.returncode == 0, result.stderr
+        body = json.loads(result.stdout)
+        assert body["abstained"] and body["citations"] == [], (question, body["answer"])
+        assert body["passages"], question  # the closest passages are still listed
+    asked = json.loads(kotae(seeded, "ask", "StarCoderのパラメータ数は？", "--json").stdout)
+    assert not asked["abstained"] and "15.5B" in asked["answer"]
+
+
 def test_delete_removes_the_document_from_search_at_once(seeded, seeds_dir):
     doc_id = search(seeded, "熊本城ホール")[0]["document_id"]
     assert kotae(seeded, "documents", "delete", str(doc_id)).returncode == 0

@@ -88,6 +88,36 @@ def test_a_version_no_passage_names_abstains_without_calling_the_server(
     assert not ask(None, question="ソラマメ X-3 のアンテナは何本？").abstained  # another spelling
 
 
+def test_a_question_about_nothing_abstains_outside_a_conversation(
+    fake_server: FakeOpenAIServer,
+) -> None:
+    # The tokenizer finds no search term in "何ですか？" or "??": the passages retrieved for
+    # them are noise, and quoting one would be a guess.
+    from retriever.tokenizer import JapaneseTokenizer
+
+    terms = JapaneseTokenizer().tokenize
+    for question in ("何ですか？", "??", "What is it?"):
+        answer = ask(fake_server.base_url("nothing"), question=question, search_terms=terms)
+        assert answer.abstained, question
+        streamed = run(None, "stream_answer", question, PASSAGES, search_terms=terms)
+        assert streamed[-1].abstained, question
+    assert fake_server.chat_requests("nothing") == []
+    # In a conversation the earlier turns say what "it" is: the generator is asked.
+    fake_server.replies["followup"] = "4本です。[1]"
+    history = [("user", QUESTION), ("assistant", EXTRACTIVE_TEXT)]
+    followup = run(
+        fake_server.base_url("followup"),
+        "answer",
+        "それは何ですか？",
+        PASSAGES,
+        history,
+        search_terms=terms,
+    )
+    assert not followup.abstained
+    # A question with words to search for is answered as before.
+    assert not ask(None, search_terms=terms).abstained
+
+
 def test_generated_answer_keeps_valid_citations(fake_server: FakeOpenAIServer) -> None:
     fake_server.replies["gen"] = (
         "本体には4本のアンテナが内蔵されています。[1][7] 重さは320グラムです［３］。"

@@ -68,8 +68,8 @@ def test_eval_is_a_ci_gate(seeded):
 
 
 def test_a_question_about_nothing_is_not_answered(seeded):
-    """On the seed decks "何ですか？" retrieved passages as similar as a real question's (the
-    dense scores of short questions are bunched), and the answer quoted a slide footer."""
+    """On the seed decks "何ですか？" retrieved passages that passed the similarity threshold,
+    and the extractive answer quoted a slide footer."""
     for question in ("何ですか？", "??", "What is it?"):
         result = kotae(seeded, "ask", question, "--json")
         assert result.returncode == 0, result.stderr
